@@ -36,10 +36,10 @@ def _open(source: str | os.PathLike, what: str) -> Image.Image:
             img.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         if isinstance(err, UnidentifiedImageError):
-            raise err_cls(f"{path} is not a picture this tool can read (PNG, JPEG, WebP, ...)") from None
-        raise err_cls(f"{path} is too large to open safely (over {MAX_PIXELS:,} pixels)") from None
+            raise err_cls(f"the {what} {path} is not an image this tool can read (PNG, JPEG, WebP, ...)") from None
+        raise err_cls(f"the {what} {path} is too large to open safely (over {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError) as err:
-        raise err_cls(f"{path} could not be read as a picture: {err}") from None
+        raise err_cls(f"the {what} {path} could not be read: {err}") from None
     return img
 
 

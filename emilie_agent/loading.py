@@ -82,9 +82,11 @@ def looks_local(name: str) -> bool:
 
 def model_not_available(name: str, what: str, err: BaseException) -> ModelNotAvailableError:
     """One clear error for weights that are missing (no cache, no network, wrong folder)."""
-    if looks_local(name):
+    if looks_local(name) and not os.path.exists(os.path.expanduser(name)):
+        hint = f"there is no folder {name!r}"
+    elif looks_local(name):
         hint = (
-            f"the folder {name!r} does not hold a {what} in the expected layout "
+            f"the folder {name!r} does not hold a saved {what} (save_pretrained layout) "
             f"({type(err).__name__}: {_first_line(err)})"
         )
     else:
