@@ -1,0 +1,33 @@
+"""emilie-agent: edit a picture by talking to it (EMILIE on InstructPix2Pix, with a planner and a masker).
+
+Public names are imported lazily so that light commands (``emilie-agent plan``) do not import torch.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "EmilieEditor": "editor",
+    "EditSettings": "editor",
+    "EditResult": "editor",
+    "EditSession": "session",
+    "Turn": "session",
+    "Masker": "masker",
+    "MaskResult": "masker",
+    "Plan": "plan",
+    "Step": "plan",
+    "RulePlanner": "rule_planner",
+    "LLMPlanner": "llm_planner",
+    "EditingAgent": "agent",
+    "EmilieError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'emilie_agent' has no attribute {name!r}")
