@@ -169,6 +169,14 @@ class EmilieEditor:
         )
 
     # ------------------------------------------------------------------ building blocks
+    def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The (width, height) a picture of ``size`` is edited at."""
+        return working_size(size, self.max_side, max(8, self.vae_scale_factor))
+
+    def encode_picture(self, picture: Image.Image) -> torch.Tensor:
+        """A picture at any size -> the unscaled latent of it at working size (first turn only)."""
+        return self.encode_image(picture.resize(self.working_size(picture.size), Image.LANCZOS))
+
     def get_scheduler(self, name: str | None):
         if name is None:
             return self.scheduler
@@ -318,14 +326,14 @@ class EmilieEditor:
             raise InvalidRequestError("the instruction is empty: say what to change, e.g. 'make it snow'")
         picture = load_image(picture)
         size = picture.size
-        work = working_size(size, self.max_side, max(8, self.vae_scale_factor))
+        work = self.working_size(size)
         latent_hw = (work[1] // self.vae_scale_factor, work[0] // self.vae_scale_factor)
 
         pixel_mask = None if mask is None else load_mask(mask, size)
         if pixel_mask is not None and pixel_mask.max() <= 0:
             raise InvalidMaskError("the mask is empty (nothing may change): give a mask with a white area")
         if image_latent is None:
-            image_latent = self.encode_image(picture.resize(work, Image.LANCZOS))
+            image_latent = self.encode_picture(picture)
         elif tuple(image_latent.shape[-2:]) != latent_hw:
             raise InvalidRequestError(
                 f"the carried latent is {tuple(image_latent.shape[-2:])} but this picture needs {latent_hw}"

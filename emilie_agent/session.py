@@ -88,11 +88,8 @@ class EditSession:
     def load_picture(self, picture) -> Turn:
         """Start from a new picture: the only time pixels are encoded. Earlier turns are kept."""
         editor = self._need_editor()
-        from .images import working_size
-
         picture = load_image(picture)
-        work = working_size(picture.size, editor.max_side, max(8, editor.vae_scale_factor))
-        latent = editor.encode_image(picture.resize(work, Image.LANCZOS))
+        latent = editor.encode_picture(picture)
         turn = Turn(
             id=self._next_id(),
             parent=None,
