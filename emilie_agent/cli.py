@@ -11,30 +11,37 @@ import sys
 
 from .errors import EmilieError
 
-# Verb modules, imported lazily so that ``emilie-agent plan`` does not pay for importing torch.
-VERBS = ("edit", "mask", "plan", "chat", "demo")
+# Each verb's module, with a one-line help. Only the module of the verb being run is imported, so that
+# ``emilie-agent plan`` does not pay for importing torch.
+VERBS = {
+    "edit": "edit a picture: one instruction (-o OUT.png) or a multi-step request (-o OUT_DIR)",
+    "mask": "make a mask from a phrase (GroundingDINO + Segment Anything)",
+    "plan": "split a request into edit steps (no models needed)",
+    "chat": "an interactive editing session (also reads piped standard input)",
+    "demo": "run a multi-step edit on a scene the demo draws (or --image yours)",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The full parser for ``verb`` (all verbs when None); other verbs get a placeholder entry."""
     parser = argparse.ArgumentParser(
         prog="emilie-agent",
         description="Edit a picture by talking to it: plan, mask and edit with EMILIE (InstructPix2Pix).",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
-    for verb in VERBS:
-        try:
-            module = importlib.import_module(f"emilie_agent.commands.{verb}")
-        except ModuleNotFoundError as err:
-            if err.name != f"emilie_agent.commands.{verb}":
-                raise
-            continue  # verb not built yet
-        module.add_parser(sub)
+    for name, help_text in VERBS.items():
+        if verb is None or name == verb:
+            importlib.import_module(f"emilie_agent.commands.{name}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    verb = argv[0] if argv and argv[0] in VERBS else None
+    parser = build_parser(verb)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
