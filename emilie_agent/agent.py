@@ -284,7 +284,7 @@ class EditingAgent:
     ) -> tuple[StepReport, EmilieError | None]:
         total = len(plan.steps)
         base = self.session.current
-        turn_id = max(self.session.turns) + 1  # the id the session gives the next turn
+        turn_id = self.session.next_turn_id
         seed = self.settings.seed + turn_id
         report = StepReport(number, total, step, "failed", granularity, seed=seed)
         mask = None

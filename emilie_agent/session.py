@@ -91,7 +91,7 @@ class EditSession:
         picture = load_image(picture)
         latent = editor.encode_picture(picture)
         turn = Turn(
-            id=self._next_id(),
+            id=self.next_turn_id,
             parent=None,
             picture=picture,
             image_latent=latent.detach().to("cpu", torch.float32),
@@ -100,6 +100,11 @@ class EditSession:
         return turn
 
     # ------------------------------------------------------------------ editing
+    @property
+    def next_turn_id(self) -> int:
+        """The id the next turn will get (ids are never reused, also after undo)."""
+        return max(self.turns, default=-1) + 1
+
     @property
     def current(self) -> Turn:
         if self.head is None:
@@ -128,7 +133,7 @@ class EditSession:
             callback=callback,
         )
         turn = Turn(
-            id=self._next_id(),
+            id=self.next_turn_id,
             parent=base.id,
             picture=result.picture,
             image_latent=result.image_latent,
@@ -293,8 +298,6 @@ class EditSession:
             raise EmilieError("this session has no editor: pass one to EditSession(...) or EditSession.load(...)")
         return self.editor
 
-    def _next_id(self) -> int:
-        return max(self.turns, default=-1) + 1
 
     def _add(self, turn: Turn) -> None:
         self.turns[turn.id] = turn

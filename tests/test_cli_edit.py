@@ -85,3 +85,10 @@ def test_missing_model_is_a_clear_error_without_traceback(image_file, tmp_path):
     assert "Traceback" not in run.stderr
     assert "cannot load InstructPix2Pix model 'nobody/no-such-model'" in run.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+def test_one_shot_refuses_options_of_planned_requests(image_file, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["edit", str(image_file), "make it snow", "-o", str(out), "--on-missing", "stop", *FAST]) == 1
+    assert "only apply to planned requests" in capsys.readouterr().err
+    assert not out.exists()

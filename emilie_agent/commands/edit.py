@@ -73,6 +73,20 @@ def run_one_edit(args: argparse.Namespace) -> int:
         raise InvalidRequestError("give either --mask or --target, not both")
     if args.invert and not (args.mask or args.target):
         raise InvalidRequestError("--invert needs --mask or --target")
+    planned_only = [
+        flag
+        for flag, value in (
+            ("--resume", getattr(args, "resume", None)),
+            ("--planner", getattr(args, "planner", None)),
+            ("--planner-model", getattr(args, "planner_model", None)),
+            ("--on-missing stop", getattr(args, "on_missing", "skip") == "stop"),
+        )
+        if value
+    ]
+    if planned_only:
+        raise InvalidRequestError(
+            f"{', '.join(planned_only)} only apply to planned requests: give a folder as -o, not a picture"
+        )
     picture = load_image(args.image)
     mask = load_mask(args.mask, picture.size) if args.mask else None
     if mask is not None and args.invert:
