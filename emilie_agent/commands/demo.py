@@ -60,10 +60,15 @@ def run(args: argparse.Namespace) -> int:
             print(
                 "emilie-agent demo: the real models are not in the Hugging Face cache "
                 f"({', '.join(missing)}); running on TINY RANDOM models instead, so the pictures will be "
-                "noise. Fetch the weights with `python tools/fetch_weights.py` (needs network) for real edits.",
+                "noise (and are worked at 128 px). Fetch the weights with `python tools/fetch_weights.py` "
+                "(needs network) for real edits.",
                 file=sys.stderr,
             )
             args.models = "tiny"
+            # Random detector weights score low: with zero thresholds local steps find something to edit.
+            args.box_threshold = args.text_threshold = 0.0
+            # The tiny UNet works on a latent half the picture's size (not an eighth): keep it small and quick.
+            args.max_side = min(args.max_side, 128)
         else:
             args.models = None
     output = Path(args.output)
