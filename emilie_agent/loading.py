@@ -20,7 +20,7 @@ from .errors import ModelNotAvailableError
 
 TINY = "tiny"
 # Bump when a tiny builder changes, so that stale cached tiny models are rebuilt.
-TINY_VERSION = 1
+TINY_VERSION = 2
 
 
 def cache_root() -> Path:
