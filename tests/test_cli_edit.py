@@ -92,3 +92,23 @@ def test_one_shot_refuses_options_of_planned_requests(image_file, tmp_path, caps
     assert main(["edit", str(image_file), "make it snow", "-o", str(out), "--on-missing", "stop", *FAST]) == 1
     assert "only apply to planned requests" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_target_makes_the_mask_and_the_edit_stays_inside(image_file, tmp_path, capsys):
+    out, preview = tmp_path / "out.png", tmp_path / "preview.png"
+    argv = ["edit", str(image_file), "make it red", "--target", "the square", "--box-threshold", "0",
+            "--text-threshold", "0", "--mask-preview", str(preview), "-o", str(out), *FAST]
+    assert main(argv) == 0
+    assert Image.open(out).size == (48, 40) and Image.open(preview).size == (48, 40)
+    assert "mask for 'the square'" in capsys.readouterr().err
+
+
+def test_target_not_found_exits_nonzero_with_clear_message_and_writes_nothing(image_file, tmp_path, capsys):
+    out, preview = tmp_path / "out.png", tmp_path / "preview.png"
+    argv = ["edit", str(image_file), "make it red", "--target", "the unicorn", "--box-threshold", "1",
+            "--mask-preview", str(preview), "-o", str(out), *FAST]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("emilie-agent: error: found nothing matching 'the unicorn'")
+    assert "nothing was written" in err
+    assert not out.exists() and not preview.exists()
