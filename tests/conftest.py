@@ -37,3 +37,11 @@ def tiny_editor(tiny_model_cache):
 @pytest.fixture
 def picture() -> Image.Image:
     return make_picture()
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    """A 48x40 picture file (odd aspect, not square)."""
+    path = tmp_path / "in.png"
+    make_picture(48, 40).save(path)
+    return path

@@ -6,20 +6,11 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from emilie_agent.cli import main
 from emilie_agent.session import EditSession
-from pictures import make_picture
 
 FAST = ["--models", "tiny", "--steps", "2", "--quiet", "--device", "cpu"]
-
-
-@pytest.fixture
-def image_file(tmp_path):
-    path = tmp_path / "in.png"
-    make_picture(48, 40).save(path)
-    return path
 
 
 def chat(monkeypatch, lines: str, *args) -> int:

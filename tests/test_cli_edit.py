@@ -10,16 +10,9 @@ import pytest
 from PIL import Image
 
 from emilie_agent.cli import main
-from pictures import dilate, make_picture
+from pictures import dilate
 
 FAST = ["--models", "tiny", "--steps", "2", "--quiet", "--device", "cpu"]
-
-
-@pytest.fixture
-def image_file(tmp_path):
-    path = tmp_path / "in.png"
-    make_picture(48, 40).save(path)
-    return path
 
 
 def test_one_shot_global_edit_writes_picture_of_input_size(image_file, tmp_path, capsys):
