@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 
 from .errors import EmilieError
 
@@ -38,7 +40,21 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_libraries() -> None:
+    """Keep the libraries' own loading bars and deprecation chatter out of a command's output.
+
+    Our progress bars (one per edit step) stay; ``--quiet`` removes those too.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    for module in ("transformers", "diffusers", "torch", "groundingdino", "timm"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
+
+
 def main(argv: list[str] | None = None) -> int:
+    quiet_libraries()
     argv = sys.argv[1:] if argv is None else list(argv)
     verb = argv[0] if argv and argv[0] in VERBS else None
     parser = build_parser(verb)
