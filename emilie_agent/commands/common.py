@@ -43,7 +43,12 @@ def editor_model_name(args: argparse.Namespace) -> str:
 
 
 def editor_from_args(args: argparse.Namespace):
+    from diffusers.utils import logging as diffusers_logging
+
     from ..editor import EmilieEditor
+
+    # diffusers' "Loading pipeline components" bar ignores HF_HUB_DISABLE_PROGRESS_BARS; our step bars remain.
+    diffusers_logging.disable_progress_bar()
 
     return EmilieEditor.from_pretrained(
         editor_model_name(args), device=args.device, torch_dtype=args.dtype, max_side=args.max_side
