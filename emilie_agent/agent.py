@@ -59,6 +59,21 @@ GROWING_WORDS = frozenset(
 _LEADING_FILLER = frozenset("please can could would you kindly now then also and just".split())
 
 
+def speaks_of_several(step: Step) -> bool:
+    """Whether the instruction names the target in the plural ("remove the people", "make the apples red").
+
+    Planners name targets in the singular ("person", "apple": the kind of object to look for), so the number
+    lives in the instruction; when it is plural the masker must keep every match, not only the best one.
+    """
+    from .rule_planner import singular_noun
+
+    target_words = set(re.findall(r"[a-z]+", (step.target or "").lower()))
+    return any(
+        word not in target_words and singular_noun(word) in target_words
+        for word in re.findall(r"[a-z]+", step.instruction.lower())
+    )
+
+
 def choose_granularity(step: Step) -> Granularity:
     """How tightly to mask a step's target.
 
@@ -339,7 +354,10 @@ class EditingAgent:
         """The step's mask: the masker's, else a remembered one; ``mask`` is None when neither exists."""
         from .mask_preview import draw_mask_preview
 
-        result = self.masker.mask(picture, step.target, granularity=granularity, invert=step.invert, **self.mask_options)
+        options = dict(self.mask_options)
+        if "multiple" not in options and speaks_of_several(step):
+            options["multiple"] = True
+        result = self.masker.mask(picture, step.target, granularity=granularity, invert=step.invert, **options)
         if result.found and float(np.max(result.mask)) > 0:
             return FoundMask(result.mask, draw_mask_preview(picture, result), source="masker")
         if result.found:  # found, but inverting it leaves nothing: the target fills the picture

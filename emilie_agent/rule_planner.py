@@ -267,7 +267,7 @@ _IE_PLURALS = _words("movies cookies pies ties bowties zombies brownies selfies 
 _TARGET_HEAD_ENDS = _words("of on in at and with near by from under over behind")
 
 
-def _singular(word: str) -> str:
+def singular_noun(word: str) -> str:
     """The singular of a plural noun: the masker looks for "apple" in a picture of apples just as well, and a
     target in the singular names the kind of object whatever the number."""
     if word in _IRREGULAR_PLURALS:
@@ -287,7 +287,7 @@ def _singular_target(target: str) -> str:
     """Singular head nouns: "the apples on the left" -> "apple on the left"; "cats and dogs" -> "cat and dog"."""
     words = target.split()
     return " ".join(
-        _singular(w) if i == len(words) - 1 or words[i + 1] in _TARGET_HEAD_ENDS else w for i, w in enumerate(words)
+        singular_noun(w) if i == len(words) - 1 or words[i + 1] in _TARGET_HEAD_ENDS else w for i, w in enumerate(words)
     )
 
 

@@ -59,8 +59,9 @@ class BoxMasker:
         mask[max(0, y0 - grow) : y1 + grow, max(0, x0 - grow) : x1 + grow] = 1.0
         return mask
 
-    def mask(self, image, phrase, granularity="object", spread=None, invert=False):
+    def mask(self, image, phrase, granularity="object", spread=None, invert=False, multiple=None):
         self.calls.append((phrase, granularity, invert))
+        self.multiple = multiple
         key = phrase.lower().removeprefix("the ").strip()
         if key not in self.BOXES:
             empty = np.zeros((image.size[1], image.size[0]), np.float32)
@@ -371,3 +372,28 @@ def test_malformed_llm_plan_that_stays_malformed_is_refused(session, masker):
     assert isinstance(reply.error, PlanValidationError)
     assert reply.text.startswith("Could not plan that:") and "no valid plan" in reply.text
     assert len(session) == 1 and reply.turns == []
+
+
+@pytest.mark.parametrize(
+    "instruction, target, several",
+    [
+        ("remove the people", "person", True),
+        ("make the apples red", "apple", True),
+        ("put hats on the men", "man", True),
+        ("make the apple red", "apple", False),
+        ("make the glass of wine bigger", "glass", False),
+        ("make the bus yellow", "bus", False),
+    ],
+)
+def test_a_plural_instruction_asks_the_masker_for_every_match(instruction, target, several):
+    from emilie_agent.agent import speaks_of_several
+
+    assert speaks_of_several(Step(instruction=instruction, scope="local", target=target)) is several
+
+
+def test_plural_steps_reach_the_masker_as_multiple(session, masker):
+    agent = make_agent(session, masker)
+    agent.handle("make the doors blue")
+    assert masker.calls[-1][0] == "door" and masker.multiple is True
+    agent.handle("make the door red")
+    assert masker.multiple is None
