@@ -18,6 +18,7 @@ from .errors import InvalidImageError, InvalidMaskError
 
 ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 
+_EXIF_ORIENTATION = 0x0112
 # Larger pictures are refused rather than risk running the machine out of memory; 10000 x 10000 fits.
 MAX_PIXELS = 100_000_000
 
@@ -55,7 +56,9 @@ def _check_size(img: Image.Image, what: str) -> None:
 
 def to_rgb(img: Image.Image) -> Image.Image:
     """Any PIL mode -> RGB. Transparent areas are put on white (what a viewer usually shows)."""
-    img = ImageOps.exif_transpose(img) if hasattr(img, "getexif") else img
+    # Only rotate when the EXIF orientation says so: exif_transpose copies the picture even when it need not.
+    if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        img = ImageOps.exif_transpose(img)
     if img.mode == "RGB":
         return img.copy()
     if img.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:

@@ -219,3 +219,18 @@ def test_composite_is_bit_exact_where_feathered_mask_is_zero():
     far = ~dilate(mask > 0, 4)
     assert np.array_equal(out[far], np.asarray(before)[far])
     assert np.array_equal(out[12:18, 12:18], np.asarray(after)[12:18, 12:18])
+
+
+def test_exif_orientation_is_applied():
+    import io
+
+    from emilie_agent.images import load_image
+
+    picture = make_picture(40, 24)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: a viewer shows it 24 wide, 40 high
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", exif=exif)
+    buffer.seek(0)
+    assert load_image(Image.open(buffer)).size == (24, 40)
+    assert load_image(picture).size == (40, 24)
