@@ -11,7 +11,7 @@ import argparse
 import numpy as np
 
 from emilie_agent import EditSession, EditSettings, EmilieEditor
-from emilie_agent.demo_scene import draw_scene
+from emilie_agent.cli.demo_scene import draw_scene
 
 
 def main() -> None:

@@ -9,18 +9,18 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "EmilieEditor": "editor",
-    "EditSettings": "editor",
-    "EditResult": "editor",
-    "EditSession": "session",
-    "Turn": "session",
-    "Masker": "masker",
-    "MaskResult": "masker",
-    "Plan": "plan",
-    "Step": "plan",
-    "RulePlanner": "rule_planner",
-    "LLMPlanner": "llm_planner",
-    "EditingAgent": "agent",
+    "EmilieEditor": "editing.editor",
+    "EditSettings": "editing.editor",
+    "EditResult": "editing.editor",
+    "EditSession": "editing.session",
+    "Turn": "editing.session",
+    "Masker": "masking.masker",
+    "MaskResult": "masking.masker",
+    "Plan": "planning.plan",
+    "Step": "planning.plan",
+    "RulePlanner": "planning.rule_planner",
+    "LLMPlanner": "planning.llm_planner",
+    "EditingAgent": "agent.agent",
     "EmilieError": "errors",
 }
 

@@ -6,7 +6,7 @@ import os
 import pytest
 from PIL import Image
 
-from pictures import make_picture
+from tests.fakes import make_picture
 
 # Before any HF library is imported: no test may reach the hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -29,7 +29,7 @@ def tiny_model_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_editor(tiny_model_cache):
-    from emilie_agent.editor import EmilieEditor
+    from emilie_agent.editing.editor import EmilieEditor
 
     return EmilieEditor.from_pretrained("tiny", device="cpu")
 

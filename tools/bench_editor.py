@@ -65,8 +65,8 @@ def main() -> None:
 
     from diffusers import StableDiffusionInstructPix2PixPipeline
 
-    from emilie_agent.editor import EditSettings, EmilieEditor
-    from emilie_agent.session import EditSession
+    from emilie_agent.editing.editor import EditSettings, EmilieEditor
+    from emilie_agent.editing.session import EditSession
 
     editor = EmilieEditor.from_pretrained(args.models, device=args.device, max_side=args.size)
     pipe = StableDiffusionInstructPix2PixPipeline(

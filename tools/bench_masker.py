@@ -43,7 +43,7 @@ def main() -> int:
 
     import torch
 
-    from emilie_agent.masker import Masker
+    from emilie_agent.masking.masker import Masker
 
     torch.manual_seed(0)
     masker = Masker.from_pretrained(args.detector or args.models, args.segmenter or args.models, device=args.device)

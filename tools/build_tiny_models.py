@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emilie_agent.tiny_models import BUILDERS
+from emilie_agent.testing.tiny_editor import BUILDERS
 
 
 def main() -> None:

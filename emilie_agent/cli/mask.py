@@ -1,0 +1,82 @@
+"""``emilie-agent mask``: make a mask from a phrase (GroundingDINO finds it, Segment Anything outlines it).
+
+* ``-o MASK.png``: the mask, white where an edit may change the picture (soft grey edges), at the picture's size;
+* ``--preview PREVIEW.png``: the mask tinted over the picture, with the boxes and what each one matched;
+* ``--json``: one JSON object: phrase, found, boxes (x0, y0, x1, y1 pixels), scores, labels, area fraction.
+
+When nothing matches the phrase, nothing is written and the exit status is 1 (``--json`` still prints the
+object, with ``"found": false`` and the best score seen).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import InvalidRequestError
+from .options import is_image_path
+
+
+def add_parser(subparsers) -> None:
+    from ..masking.masker import add_masker_arguments
+
+    p = subparsers.add_parser(
+        "mask",
+        help="make a mask from a phrase (GroundingDINO + Segment Anything)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("image", help="the picture")
+    p.add_argument("phrase", nargs="+", help='what to find, e.g. "the man"; several phrases give the union')
+    p.add_argument("-o", "--output", help="where to write the mask (PNG)")
+    p.add_argument("--preview", help="also write the mask over the picture here")
+    p.add_argument("--json", action="store_true", help="print boxes, scores, area and whether it was found as JSON")
+    p.add_argument("--invert", action="store_true", help="everything except what the phrase names")
+    count = p.add_mutually_exclusive_group()
+    count.add_argument("--all", dest="multiple", action="store_const", const=True, help="every match, even for a singular phrase")
+    count.add_argument("--one", dest="multiple", action="store_const", const=False, help="only the best match, even for a plural phrase")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--dtype", default=None, help="float16, bfloat16 or float32 (default: fp16 on GPU, fp32 on CPU)")
+    add_masker_arguments(p, models_option=True)
+    p.set_defaults(func=run, multiple=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..files import save_picture
+    from ..images import load_image, mask_to_image
+    from ..masking.masker import masker_from_args
+    from ..masking.phrases import read_target
+
+    if not args.output and not args.preview and not args.json:
+        raise InvalidRequestError("nothing to do: give -o MASK.png, --preview PREVIEW.png or --json")
+    for path in (args.output, args.preview):
+        if path and not is_image_path(path):
+            raise InvalidRequestError(f"{path} is not a picture path: use a name such as mask.png")
+    for phrase in args.phrase:
+        read_target(phrase)  # an empty phrase fails before any model loads
+    picture = load_image(args.image)
+
+    masker = masker_from_args(args)
+    result = masker.mask(
+        picture,
+        args.phrase[0] if len(args.phrase) == 1 else args.phrase,
+        granularity=args.granularity or "object",
+        spread=args.spread,
+        invert=args.invert,
+        multiple=args.multiple,
+    )
+    if args.json:
+        print(json.dumps(result.to_json_dict()))
+    if not result.found:
+        print(f"emilie-agent: {result.message()}; nothing was written", file=sys.stderr)
+        return 1
+    if args.output:
+        save_picture(mask_to_image(result.mask), Path(args.output))
+    if args.preview:
+        from ..masking.preview import draw_mask_preview
+
+        save_picture(draw_mask_preview(picture, result), Path(args.preview))
+    if not args.json:
+        print(result.message() + (f" -> {args.output}" if args.output else ""))
+    return 0

@@ -1,0 +1,71 @@
+"""``emilie-agent plan``: show the steps a request becomes, without editing anything.
+
+* ``plan "REQUEST"`` prints the plan as readable lines.
+* ``--json`` prints one JSON object: ``{"request": ..., "steps": [{"instruction", "scope", "target", "invert"}]}``.
+* ``--jsonl`` reads requests from standard input, one per line, and writes one JSON object per line in the same
+  order. A line that cannot be planned (empty, or the planner failed) still gets its line, with ``"steps": []``
+  and an ``"error"``, so that answers stay aligned with questions.
+
+This verb stays light: it never imports torch or diffusers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import EmilieError, InvalidRequestError
+from ..planning.planners import PLANNER_KINDS, make_planner
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "plan",
+        help="show the steps a request becomes (no picture needed)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("request", nargs="?", help='what to do, e.g. "make it winter, then put a red scarf on the man"')
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    output.add_argument(
+        "--jsonl", action="store_true", help="read requests from standard input, one per line; one JSON object per line"
+    )
+    p.add_argument(
+        "--planner",
+        choices=PLANNER_KINDS,
+        default=None,
+        help="rules: offline, no API key (default); llm: a LangChain chat model (needs --model)",
+    )
+    p.add_argument("--model", help='the chat model for --planner llm, as "provider:name", e.g. "openai:gpt-4o-mini"')
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    kind = args.planner or ("llm" if args.model else "rules")
+    if args.jsonl:
+        if args.request is not None:
+            raise InvalidRequestError("--jsonl reads the requests from standard input: give no REQUEST argument")
+        planner = make_planner(kind, args.model)
+        for line in sys.stdin:
+            print(json.dumps(_plan_line(planner, line.rstrip("\r\n"))), flush=True)
+        return 0
+    if args.request is None or not args.request.strip():
+        raise InvalidRequestError(
+            'the request is empty: say what to change, e.g. emilie-agent plan "make the sky purple"'
+        )
+    plan = make_planner(kind, args.model).plan(args.request)
+    print(json.dumps(plan.to_json_dict()) if args.json else plan.describe())
+    return 0
+
+
+def _plan_line(planner, request: str) -> dict:
+    """One request's answer for --jsonl; failures become an "error" field instead of ending the run."""
+    if not request.strip():
+        return {"request": request, "steps": [], "error": "empty request"}
+    try:
+        return planner.plan(request).to_json_dict()
+    except EmilieError as err:
+        return {"request": request, "steps": [], "error": str(err)}
+    except Exception as err:  # noqa: BLE001 - a provider's network error on one line must not lose the others
+        return {"request": request, "steps": [], "error": f"{type(err).__name__}: {err}"}

@@ -1,0 +1,124 @@
+"""Where model weights come from: a hub id, a local folder, or the name ``tiny``.
+
+Hub ids and local folders go straight to the libraries' own ``from_pretrained`` (which read the HF cache and
+honour ``HF_HUB_OFFLINE``). ``tiny`` builds a small random-weight model once, saves it with
+``save_pretrained`` into a cache folder, and from then on is loaded like any local folder: tests exercise
+the same code path as real weights.
+
+When weights cannot be had, :func:`model_not_available` turns the libraries' many exception types into one
+:class:`~emilie_agent.errors.ModelNotAvailableError` that says what is missing and how to get it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ModelNotAvailableError
+
+TINY = "tiny"
+# Bump when a tiny builder changes, so that stale cached tiny models are rebuilt.
+TINY_VERSION = 2
+
+
+def cache_root() -> Path:
+    """Folder for emilie-agent's own caches (tiny models). ``EMILIE_CACHE`` overrides it."""
+    env = os.environ.get("EMILIE_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "emilie-agent"
+
+
+def _tiny_builders() -> dict[str, Callable[[Path, int], None]]:
+    # Imported lazily: the builders pull in diffusers / transformers.
+    from ..testing import tiny_editor
+
+    return tiny_editor.BUILDERS
+
+
+def tiny_model_dir(kind: str, seed: int = 0) -> Path:
+    """Return the folder of the tiny random-weight model ``kind``, building it on first use.
+
+    The build goes to a temporary folder that is renamed into place, so a crash mid-build never
+    leaves a half-written model that later loads fail on.
+    """
+    builders = _tiny_builders()
+    if kind not in builders:
+        raise ValueError(f"no tiny model of kind {kind!r}; known: {', '.join(sorted(builders))}")
+    folder = cache_root() / "tiny" / f"{kind}-seed{seed}-v{TINY_VERSION}"
+    if (folder / ".complete").exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        builders[kind](staging, seed)
+        (staging / ".complete").write_text("ok\n")
+        try:
+            staging.rename(folder)
+        except OSError:
+            # Another process finished the same build first; theirs is as good as ours.
+            if not (folder / ".complete").exists():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def resolve_model(name_or_path: str | os.PathLike, kind: str) -> str:
+    """Map ``tiny`` to its built folder; pass local folders and hub ids through unchanged."""
+    name = os.fspath(name_or_path)
+    if name == TINY:
+        return str(tiny_model_dir(kind))
+    return name
+
+
+def looks_local(name: str) -> bool:
+    return os.path.isabs(name) or name.startswith((".", "~")) or os.path.exists(name)
+
+
+def model_not_available(name: str, what: str, err: BaseException) -> ModelNotAvailableError:
+    """One clear error for weights that are missing (no cache, no network, wrong folder)."""
+    if looks_local(name) and not os.path.exists(os.path.expanduser(name)):
+        hint = f"there is no folder {name!r}"
+    elif looks_local(name):
+        hint = (
+            f"the folder {name!r} does not hold a saved {what} (save_pretrained layout) "
+            f"({type(err).__name__}: {_first_line(err)})"
+        )
+    else:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}
+        hint = (
+            f"{what} {name!r} is not in the Hugging Face cache"
+            + (" and HF_HUB_OFFLINE is set" if offline else " and could not be downloaded")
+            + f". Get it on a machine with network with `python tools/fetch_weights.py {name}` "
+            "(or `huggingface-cli download " + name + "`), then copy the HF cache here or pass the "
+            "downloaded folder instead of the hub id; `--models tiny` runs on tiny random weights"
+        )
+    return ModelNotAvailableError(f"cannot load {what} {name!r}: {hint}")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+# Exceptions the HF libraries raise for weights that are absent or unreachable.
+def loading_exceptions() -> tuple[type[BaseException], ...]:
+    excs: list[type[BaseException]] = [OSError, ValueError, EnvironmentError]
+    try:
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        excs += [HfHubHTTPError, LocalEntryNotFoundError]
+    except ImportError:  # pragma: no cover - very old huggingface_hub
+        pass
+    try:
+        import requests
+
+        excs.append(requests.exceptions.RequestException)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(excs)

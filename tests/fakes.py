@@ -1,0 +1,78 @@
+"""Shared test helpers: pictures the tests draw themselves, and stand-in models."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+
+def make_picture(width: int = 64, height: int = 64, seed: int = 0) -> Image.Image:
+    """A simple scene: sky, ground and a red square, plus noise so every pixel differs."""
+    rng = np.random.default_rng(seed)
+    arr = np.zeros((height, width, 3), np.float32)
+    arr[: height // 2] = (110, 160, 230)
+    arr[height // 2 :] = (80, 150, 70)
+    arr[height // 4 : height // 2 + height // 8, width // 4 : width // 2] = (210, 40, 40)
+    arr += rng.normal(0, 12, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def dilate(mask, pixels: int):
+    """A boolean mask grown by ``pixels`` in every direction (square neighbourhood)."""
+    grown = np.asarray(mask, bool).copy()
+    h, w = grown.shape
+    padded = np.pad(grown, pixels)
+    for dy in range(2 * pixels + 1):
+        for dx in range(2 * pixels + 1):
+            grown |= padded[dy : dy + h, dx : dx + w]
+    return grown
+
+
+REGION_GROWTH = 6  # pixels a "region" mask reaches past the object's box
+
+
+@dataclass
+class BoxMaskResult:
+    mask: np.ndarray
+    found: bool
+    phrase: str
+    granularity: str
+    invert: bool
+    best_score: float
+    boxes: list = field(default_factory=list)
+    scores: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+
+    @property
+    def area_fraction(self) -> float:
+        return float(self.mask.mean())
+
+
+class BoxMasker:
+    """Finds a few named things at fixed boxes (x0, y0, x1, y1); anything else is not found."""
+
+    BOXES = {"man": (16, 16, 32, 40), "door": (40, 36, 52, 60), "sky": (0, 0, 64, 32)}
+
+    def __init__(self):
+        self.calls: list[tuple[str, str, bool]] = []
+
+    def box_mask(self, size, phrase: str, granularity: str = "object") -> np.ndarray:
+        w, h = size
+        mask = np.zeros((h, w), np.float32)
+        x0, y0, x1, y1 = self.BOXES[phrase]
+        grow = REGION_GROWTH if granularity == "region" else 0
+        mask[max(0, y0 - grow) : y1 + grow, max(0, x0 - grow) : x1 + grow] = 1.0
+        return mask
+
+    def mask(self, image, phrase, granularity="object", spread=None, invert=False, multiple=None):
+        self.calls.append((phrase, granularity, invert))
+        self.multiple = multiple
+        key = phrase.lower().removeprefix("the ").strip()
+        if key not in self.BOXES:
+            empty = np.zeros((image.size[1], image.size[0]), np.float32)
+            return BoxMaskResult(empty, False, phrase, granularity, invert, best_score=0.1)
+        mask = self.box_mask(image.size, key, granularity)
+        if invert:
+            mask = 1.0 - mask
+        return BoxMaskResult(mask, True, phrase, granularity, invert, best_score=0.9, boxes=[self.BOXES[key]])

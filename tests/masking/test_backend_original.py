@@ -1,0 +1,72 @@
+"""The ``original`` backend (groundingdino-py + segment-anything) on random-weight models made here:
+a GroundingDINO config + checkpoint with a local BERT (no hub), and a small SAM checkpoint."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from emilie_agent.errors import ModelNotAvailableError
+from emilie_agent.masking.masker import Masker
+from emilie_agent.masking.backends.original import sam_architecture
+from emilie_agent.testing.tiny_masker import TINY_SAM_ARCH, build_tiny_original_models
+from tests.fakes import make_picture
+
+
+@pytest.fixture(scope="module")
+def original_files(tmp_path_factory) -> dict:
+    return build_tiny_original_models(tmp_path_factory.mktemp("original-models"))
+
+
+@pytest.fixture(scope="module")
+def original_masker(original_files) -> Masker:
+    # detector_size: the demo's 800-pixel side is slow for random weights on a CPU; 128 checks the same code.
+    return Masker.from_pretrained(backend="original", device="cpu", detector_size=128, **original_files)
+
+
+def test_loads_from_checkpoints_masks_end_to_end_and_caches_the_embedding(original_masker):
+    calls = []
+    hook = original_masker.segmenter.model.image_encoder.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        original_masker.reset_image()
+        picture = make_picture(53, 37)
+        result = original_masker.mask(picture, "the red dog", box_threshold=0.0, text_threshold=0.0)
+        assert result.found and result.mask.shape == (37, 53) and result.mask.dtype == np.float32
+        assert len(result.boxes) == 1 and "[CLS]" not in result.labels[0]
+        x0, y0, x1, y1 = result.boxes[0]
+        assert 0 <= x0 <= x1 <= 53 and 0 <= y0 <= y1 <= 37
+        nothing = original_masker.mask(picture, "the cat", box_threshold=1.0)
+        assert not nothing.found and (nothing.mask == 0).all() and 0.0 < nothing.best_score <= 1.0
+        assert len(calls) == 1, "one SAM embedding for two phrases on one picture"
+        original_masker.mask(make_picture(53, 37, seed=8), "the dog", box_threshold=1.0)
+        assert len(calls) == 2, "a new picture is embedded again"
+    finally:
+        hook.remove()
+
+
+def test_sam_architecture_is_read_from_the_checkpoint(original_files):
+    state = torch.load(original_files["segmenter"], map_location="cpu", weights_only=True)
+    assert sam_architecture(state) == TINY_SAM_ARCH
+
+
+def test_missing_or_wrong_files_are_clear_errors(original_files, tmp_path):
+    with pytest.raises(ModelNotAvailableError, match="needs file paths"):
+        Masker.from_pretrained(backend="original", device="cpu")
+    with pytest.raises(ModelNotAvailableError, match="no file"):
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "segmenter": str(tmp_path / "no.pth")})
+    with pytest.raises(ModelNotAvailableError, match="Segment Anything"):
+        # A GroundingDINO checkpoint where the SAM one should be.
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "segmenter": original_files["detector"]})
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelNotAvailableError, match="weights-only"):
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "segmenter": str(junk)})
+
+
+def test_without_the_packages_the_error_names_the_extra(original_files, monkeypatch):
+    monkeypatch.setitem(sys.modules, "segment_anything.build_sam", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "segment_anything", None)
+    with pytest.raises(ModelNotAvailableError, match=r"emilie-agent\[original\]"):
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "detector": "x.pth"})

@@ -1,0 +1,314 @@
+"""The masker on the tiny transformers models: geometry (a stub detector with known boxes into the real SAM
+stage and post-processing), phrase handling, caching, not-found, bad input, loading, preview."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from emilie_agent.errors import InvalidImageError, InvalidRequestError, ModelNotAvailableError
+from emilie_agent.masking.masker import Detections, Masker, MaskResult
+from emilie_agent.masking.preview import draw_mask_preview
+from tests.fakes import make_picture
+
+
+class StubDetector:
+    """Returns boxes given as fractions of whatever picture it is shown, and records what it was asked."""
+
+    max_prompt_tokens = 32
+
+    def __init__(self, boxes=((0.2, 0.3, 0.6, 0.8),), scores=None, labels=None, best_score=None):
+        self.boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        self.scores = np.asarray(scores if scores is not None else [0.9 - 0.1 * i for i in range(len(self.boxes))], np.float32)
+        self.labels = list(labels) if labels is not None else [""] * len(self.boxes)
+        self.best_score = best_score
+        self.calls: list[dict] = []
+
+    def count_tokens(self, prompt: str) -> int:
+        return len(prompt.split()) + 2
+
+    def detect(self, image, prompt, box_threshold, text_threshold, image_key=None):
+        self.calls.append(dict(size=image.size, prompt=prompt, box_threshold=box_threshold, text_threshold=text_threshold))
+        keep = self.scores > box_threshold
+        best = float(self.scores.max()) if self.best_score is None else self.best_score
+        if not keep.any():
+            return Detections.empty(best)
+        w, h = image.size
+        boxes = self.boxes[keep] * np.array([w, h, w, h], np.float32)
+        return Detections(boxes, self.scores[keep], [l for l, k in zip(self.labels, keep) if k], best)
+
+
+@pytest.fixture(scope="module")
+def tiny_masker(tiny_model_cache) -> Masker:
+    return Masker.from_pretrained("tiny", "tiny", device="cpu")
+
+
+@pytest.fixture
+def stub_masker(tiny_masker):
+    """A masker with a stub detector and the real tiny SAM (fresh cache per test)."""
+
+    def make(**kwargs) -> Masker:
+        masker_kwargs = {k: kwargs.pop(k) for k in ("max_side",) if k in kwargs}
+        return Masker(StubDetector(**kwargs), tiny_masker.segmenter, **masker_kwargs)
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------------- geometry
+@pytest.mark.parametrize("size, max_side", [((53, 37), 2048), ((37, 61), 2048), ((301, 157), 64), ((21, 13), 2048)])
+def test_boxes_are_in_picture_pixels_and_the_mask_has_the_picture_size(stub_masker, size, max_side):
+    # Odd, non-square sizes; a picture larger than max_side is downscaled, one under MIN_SIDE upscaled.
+    masker = stub_masker(boxes=[(0.2, 0.3, 0.6, 0.8)], max_side=max_side)
+    result = masker.mask(make_picture(*size), "the dog")
+    w, h = size
+    assert result.found
+    np.testing.assert_allclose(result.boxes[0], (0.2 * w, 0.3 * h, 0.6 * w, 0.8 * h), atol=1e-3)
+    assert result.mask.shape == (h, w) and result.mask.dtype == np.float32
+    assert 0.0 <= result.mask.min() and result.mask.max() <= 1.0
+    # What the models saw: the picture, or its working copy.
+    seen = masker.detector.calls[0]["size"]
+    assert seen == masker.working_size(size)
+    assert max(seen) <= max(max_side, 32) and min(seen) >= 32
+
+
+def test_invert_is_the_exact_complement(stub_masker):
+    masker = stub_masker()
+    picture = make_picture(53, 37)
+    for granularity in ("object", "region"):
+        plain = masker.mask(picture, "the dog", granularity=granularity)
+        inverted = masker.mask(picture, "the dog", granularity=granularity, invert=True)
+        assert inverted.invert and not plain.invert
+        assert np.array_equal(inverted.mask, (1.0 - plain.mask).astype(np.float32))
+
+
+def test_region_contains_object_and_global_is_all_ones(stub_masker):
+    masker = stub_masker()
+    picture = make_picture(61, 45)
+    obj = masker.mask(picture, "the dog", granularity="object").mask
+    region = masker.mask(picture, "the dog", granularity="region").mask
+    whole = masker.mask(picture, "the dog", granularity="global")
+    assert (region >= obj).all() and region.sum() > obj.sum()
+    assert (whole.mask == 1.0).all() and whole.granularity == "global"
+
+
+def test_spread_is_monotone_on_the_real_sam_masks(stub_masker):
+    masker = stub_masker(boxes=[(0.3, 0.3, 0.5, 0.6)])
+    picture = make_picture(67, 49)
+    masks = [masker.mask(picture, "the dog", spread=s).mask for s in (0.0, 0.15, 0.35, 0.5, 0.7, 0.9, 1.0)]
+    for before, after in zip(masks, masks[1:]):
+        assert (after >= before - 1e-6).all()
+    assert (masks[-1] == 1.0).all()
+
+
+def test_soft_edges_reach_the_editor(stub_masker):
+    result = stub_masker().mask(make_picture(80, 60), "the dog", granularity="object")
+    soft = (result.mask > 0) & (result.mask < 1)
+    assert soft.any(), "feathered, so the editor's soft-mask path is used"
+
+
+def test_sam_gets_the_boxes_in_its_own_resized_frame(stub_masker):
+    # The real SAM stage: a box in picture pixels reaches the prompt encoder scaled to SAM's longest-side frame.
+    masker = stub_masker(boxes=[(0.2, 0.3, 0.6, 0.8)])
+    seen = {}
+    hook = masker.segmenter.model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.update(boxes=kwargs["input_boxes"].clone()), with_kwargs=True
+    )
+    try:
+        masker.mask(make_picture(75, 41), "the dog")
+    finally:
+        hook.remove()
+    side = masker.segmenter.processor.image_processor.size["longest_edge"]
+    scale = side / 75  # SAM resizes the longest side (75) to its input side
+    expected = np.array([0.2 * 75, 0.3 * 41, 0.6 * 75, 0.8 * 41]) * np.array([1, round(41 * scale) / 41 / scale, 1, round(41 * scale) / 41 / scale]) * scale
+    np.testing.assert_allclose(seen["boxes"][0, 0].numpy(), expected, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- phrases
+def test_singular_keeps_the_best_box_plural_keeps_all(stub_masker):
+    boxes = [(0.1, 0.1, 0.3, 0.3), (0.5, 0.5, 0.9, 0.9), (0.6, 0.1, 0.8, 0.3)]
+    masker = stub_masker(boxes=boxes, scores=[0.5, 0.8, 0.6])
+    picture = make_picture(50, 40)
+    one = masker.mask(picture, "the cup")
+    assert one.scores == pytest.approx([0.8]) and len(one.boxes) == 1
+    many = masker.mask(picture, "both cups")
+    assert many.scores == pytest.approx([0.8, 0.6, 0.5])
+    assert masker.mask(picture, "the cup", multiple=True).scores == pytest.approx([0.8, 0.6, 0.5])
+    assert masker.mask(picture, "the cups", multiple=False).scores == pytest.approx([0.8])
+    assert (many.mask >= one.mask).all()
+
+
+def test_referring_phrase_keeps_the_head_noun_s_box(stub_masker):
+    # GroundingDINO boxes every noun of "the cat on the table"; the table scores higher here.
+    masker = stub_masker(boxes=[(0.0, 0.5, 1.0, 1.0), (0.3, 0.2, 0.5, 0.5)], scores=[0.9, 0.6], labels=["table", "cat"])
+    result = masker.mask(make_picture(50, 40), "the cat on the table")
+    assert result.labels == ["cat"] and result.scores == pytest.approx([0.6])
+
+
+def test_a_list_of_targets_gives_the_union(stub_masker):
+    picture = make_picture(50, 40)
+    masker = stub_masker()
+    answers = {"the cup.": [(0.1, 0.1, 0.4, 0.4)], "the plate.": [(0.5, 0.5, 0.9, 0.9)]}
+    stub, answer = masker.detector, masker.detector.detect
+
+    def detect_per_phrase(image, prompt, *args, **kwargs):
+        stub.boxes = np.asarray(answers[prompt], np.float32)
+        return answer(image, prompt, *args, **kwargs)
+
+    stub.detect = detect_per_phrase
+    cup = masker.mask(picture, "the cup").mask
+    plate = masker.mask(picture, "the plate").mask
+    both = masker.mask(picture, ["the cup", "the plate"])
+    assert np.array_equal(both.mask, np.maximum(cup, plate)) and len(both.boxes) == 2
+    assert [c["prompt"] for c in stub.calls[-2:]] == ["the cup.", "the plate."], "one detection per phrase"
+
+
+def test_everything_except_and_background_are_complements(stub_masker):
+    masker = stub_masker()
+    picture = make_picture(50, 40)
+    dog = masker.mask(picture, "the dog").mask
+    except_dog = masker.mask(picture, "everything except the dog")
+    assert except_dog.invert and np.array_equal(except_dog.mask, 1.0 - dog)
+    background = masker.mask(picture, "the background")
+    assert background.invert and background.found
+    assert masker.detector.calls[-1]["prompt"] == "person . animal . object ."
+
+
+def test_thresholds_default_to_the_demo_values_and_can_be_set(stub_masker):
+    masker = stub_masker()
+    masker.mask(make_picture(40, 40), "the dog")
+    assert masker.detector.calls[-1]["box_threshold"] == 0.35 and masker.detector.calls[-1]["text_threshold"] == 0.25
+    masker.mask(make_picture(40, 40), "the dog", box_threshold=0.5, text_threshold=0.1)
+    assert masker.detector.calls[-1]["box_threshold"] == 0.5 and masker.detector.calls[-1]["text_threshold"] == 0.1
+    with pytest.raises(InvalidRequestError):
+        masker.mask(make_picture(40, 40), "the dog", box_threshold=1.5)
+
+
+# ---------------------------------------------------------------------------------------------- not found
+def test_not_found_says_so_with_the_best_score(stub_masker):
+    masker = stub_masker(scores=[0.2], best_score=0.2)
+    result = masker.mask(make_picture(45, 33), "the unicorn")
+    assert not result.found and result.boxes == [] and result.best_score == pytest.approx(0.2)
+    assert result.mask.shape == (33, 45) and (result.mask == 0).all() and result.area_fraction == 0.0
+    assert "unicorn" in result.message() and "0.20" in result.message()
+    inverted = masker.mask(make_picture(45, 33), "the unicorn", invert=True)
+    assert not inverted.found and (inverted.mask == 1).all()
+    data = result.to_json_dict()
+    assert data["found"] is False and data["best_score"] == pytest.approx(0.2) and data["area_fraction"] == 0.0
+
+
+def test_a_list_with_a_missing_phrase_reports_it(stub_masker):
+    masker = stub_masker(scores=[0.3])
+    result = masker.mask(make_picture(40, 40), ["the cup", "the plate"], box_threshold=0.5)
+    assert not result.found and result.missing == ["the cup", "the plate"]
+
+
+# ---------------------------------------------------------------------------------------------- caching
+def test_the_sam_embedding_is_computed_once_per_picture(tiny_masker, monkeypatch):
+    sam = tiny_masker.segmenter.model
+    calls = []
+    original = sam.get_image_embeddings
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sam, "get_image_embeddings", counting)
+    tiny_masker.reset_image()
+    picture = make_picture(48, 40, seed=3)
+    tiny_masker.mask(picture, "the dog", box_threshold=0.0)
+    tiny_masker.mask(picture, "the cat", box_threshold=0.0, granularity="region")
+    tiny_masker.mask(picture.copy(), "the man", box_threshold=0.0)  # same content, another object
+    assert len(calls) == 1
+    tiny_masker.mask(make_picture(48, 40, seed=4), "the dog", box_threshold=0.0)
+    assert len(calls) == 2, "a new picture invalidates the cached embedding"
+
+
+def test_the_cached_embedding_gives_the_same_masks(tiny_masker):
+    picture = make_picture(56, 40, seed=5)
+    tiny_masker.reset_image()
+    first = tiny_masker.mask(picture, "the dog", box_threshold=0.0, multiple=True)
+    again = tiny_masker.mask(picture, "the dog", box_threshold=0.0, multiple=True)
+    assert np.array_equal(first.mask, again.mask) and first.boxes == again.boxes
+
+
+# ---------------------------------------------------------------------------------------------- real tiny models
+def test_tiny_models_run_end_to_end_from_their_saved_folders(tiny_model_cache):
+    from emilie_agent.models.loading import tiny_model_dir
+
+    # The folders were written with save_pretrained; load them by path, as a user would a download.
+    masker = Masker.from_pretrained(str(tiny_model_dir("grounding-dino")), str(tiny_model_dir("sam")), device="cpu")
+    result = masker.mask(make_picture(53, 37), "the red dog", box_threshold=0.0)
+    assert isinstance(result, MaskResult) and result.found and result.mask.shape == (37, 53)
+    assert len(result.boxes) == 1 and all(0 <= v <= 53 for v in result.boxes[0])
+    nothing = masker.mask(make_picture(53, 37), "the red dog", box_threshold=1.0)
+    assert not nothing.found and 0.0 < nothing.best_score <= 1.0
+
+
+def test_missing_weights_are_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotAvailableError, match="no folder"):
+        Masker.from_pretrained(str(tmp_path / "missing"), "tiny", device="cpu")
+    with pytest.raises(ModelNotAvailableError, match="HF_HUB_OFFLINE"):
+        Masker.from_pretrained("tiny", "emilie-test/no-such-sam", device="cpu")
+    with pytest.raises(InvalidRequestError, match="backend"):
+        Masker.from_pretrained("tiny", "tiny", backend="nope")
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("phrase", ["", "   ", "the", "it please", []])
+def test_empty_or_stop_word_phrases_fail_before_detection(stub_masker, phrase):
+    masker = stub_masker()
+    with pytest.raises(InvalidRequestError):
+        masker.mask(make_picture(30, 30), phrase)
+    assert masker.detector.calls == []
+
+
+def test_a_too_long_phrase_is_refused_clearly(tiny_masker):
+    with pytest.raises(InvalidRequestError, match="too long"):
+        tiny_masker.mask(make_picture(30, 30), "the dog " + "with a very long story " * 12)
+
+
+def test_a_one_pixel_picture(stub_masker):
+    result = stub_masker(boxes=[(0.0, 0.0, 1.0, 1.0)]).mask(Image.new("RGB", (1, 1), (200, 10, 10)), "the dot")
+    assert result.mask.shape == (1, 1) and result.boxes[0] == pytest.approx((0.0, 0.0, 1.0, 1.0))
+
+
+def test_a_10000_pixel_picture_is_masked_on_a_downscaled_copy(stub_masker):
+    masker = stub_masker(boxes=[(0.25, 0.25, 0.5, 0.75)])
+    picture = Image.new("RGB", (10000, 10000), (90, 120, 200))
+    result = masker.mask(picture, "the dog")
+    assert masker.detector.calls[0]["size"] == (2048, 2048)
+    assert result.mask.shape == (10000, 10000)
+    assert result.boxes[0] == pytest.approx((2500.0, 2500.0, 5000.0, 7500.0), abs=1e-2)
+
+
+def test_not_a_picture_is_a_clear_error(stub_masker, tmp_path):
+    bad = tmp_path / "x.png"
+    bad.write_text("not a picture")
+    with pytest.raises(InvalidImageError):
+        stub_masker().mask(str(bad), "the dog")
+
+
+# ---------------------------------------------------------------------------------------------- preview
+def test_preview_tints_the_mask_and_draws_boxes():
+    picture = make_picture(80, 60)
+    mask = np.zeros((60, 80), np.float32)
+    mask[20:40, 30:50] = 1.0
+    result = MaskResult(
+        mask=mask, found=True, boxes=[(28.0, 18.0, 52.0, 42.0)], scores=[0.8], labels=["dog"], best_score=0.8,
+        phrase="the dog", granularity="object", invert=False,
+    )
+    preview = draw_mask_preview(picture, result)
+    assert preview.size == picture.size and preview.mode == "RGB"
+    changed = np.abs(np.asarray(preview, np.int16) - np.asarray(picture, np.int16)).sum(-1) > 0
+    assert changed[22:38, 32:48].all(), "the mask is tinted"
+    assert changed[18, 40] and changed[41, 40], "the box outline is drawn"
+    assert not changed[50:, 60:].any(), "far from mask, box and label nothing changes"
+    raw = draw_mask_preview(picture, np.zeros((60, 80), np.float32))
+    assert np.array_equal(np.asarray(raw), np.asarray(picture)), "an empty mask and no boxes change nothing"
+
+
+def test_preview_of_a_not_found_result_says_so(stub_masker):
+    picture = make_picture(120, 40)
+    result = stub_masker(scores=[0.1]).mask(picture, "the unicorn")
+    preview = np.asarray(draw_mask_preview(picture, result))
+    assert not np.array_equal(preview, np.asarray(picture)), "the not-found note is drawn"
