@@ -9,13 +9,14 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "EmilieEditor": "editing.editor",
-    "EditSettings": "editing.editor",
-    "EditResult": "editing.editor",
+    "EmilieEditor": "editing.pipeline",
+    "EditSettings": "editing.settings",
+    "EditResult": "editing.pipeline",
     "EditSession": "editing.session",
     "Turn": "editing.session",
     "Masker": "masking.masker",
-    "MaskResult": "masking.masker",
+    "MaskResult": "masking.types",
+    "MaskerOptions": "masking.options",
     "Plan": "planning.plan",
     "Step": "planning.plan",
     "RulePlanner": "planning.rule_planner",

@@ -6,7 +6,7 @@ import os
 import pytest
 from PIL import Image
 
-from tests.fakes import make_picture
+from tests.fakes import StubDetector, make_picture
 
 # Before any HF library is imported: no test may reach the hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -29,7 +29,7 @@ def tiny_model_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_editor(tiny_model_cache):
-    from emilie_agent.editing.editor import EmilieEditor
+    from emilie_agent.editing.pipeline import EmilieEditor
 
     return EmilieEditor.from_pretrained("tiny", device="cpu")
 
@@ -45,3 +45,24 @@ def image_file(tmp_path):
     path = tmp_path / "in.png"
     make_picture(48, 40).save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_masker(tiny_model_cache):
+    """The masker on the tiny random-weight GroundingDINO and SAM (transformers backend)."""
+    from emilie_agent.masking.masker import Masker
+
+    return Masker.from_pretrained("tiny", "tiny", device="cpu")
+
+
+@pytest.fixture
+def stub_masker(tiny_masker):
+    """Makes maskers with a :class:`StubDetector` (keyword arguments) and the real tiny SAM; ``max_side=`` goes
+    to the masker."""
+    from emilie_agent.masking.masker import Masker
+
+    def make(**kwargs):
+        masker_kwargs = {k: kwargs.pop(k) for k in ("max_side",) if k in kwargs}
+        return Masker(StubDetector(**kwargs), tiny_masker.segmenter, **masker_kwargs)
+
+    return make

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from emilie_agent.masking.types import Detections
+
 
 def make_picture(width: int = 64, height: int = 64, seed: int = 0) -> Image.Image:
     """A simple scene: sky, ground and a red square, plus noise so every pixel differs."""
@@ -76,3 +78,31 @@ class BoxMasker:
         if invert:
             mask = 1.0 - mask
         return BoxMaskResult(mask, True, phrase, granularity, invert, best_score=0.9, boxes=[self.BOXES[key]])
+
+
+class StubDetector:
+    """A masker's detector that returns boxes given as fractions of whatever picture it is shown, and records
+    what it was asked (for the masker's tests: real SAM stage, known boxes)."""
+
+    max_prompt_tokens = 32
+
+    def __init__(self, boxes=((0.2, 0.3, 0.6, 0.8),), scores=None, labels=None, best_score=None, recommended=None):
+        self.boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        self.scores = np.asarray(scores if scores is not None else [0.9 - 0.1 * i for i in range(len(self.boxes))], np.float32)
+        self.labels = list(labels) if labels is not None else [""] * len(self.boxes)
+        self.best_score = best_score
+        self.recommended_thresholds = recommended
+        self.calls: list[dict] = []
+
+    def count_tokens(self, prompt: str) -> int:
+        return len(prompt.split()) + 2
+
+    def detect(self, image, prompt, box_threshold, text_threshold, image_key=None):
+        self.calls.append(dict(size=image.size, prompt=prompt, box_threshold=box_threshold, text_threshold=text_threshold))
+        keep = self.scores > box_threshold
+        best = float(self.scores.max()) if self.best_score is None else self.best_score
+        if not keep.any():
+            return Detections.empty(best)
+        w, h = image.size
+        boxes = self.boxes[keep] * np.array([w, h, w, h], np.float32)
+        return Detections(boxes, self.scores[keep], [l for l, k in zip(self.labels, keep) if k], best)

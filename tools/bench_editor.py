@@ -65,7 +65,8 @@ def main() -> None:
 
     from diffusers import StableDiffusionInstructPix2PixPipeline
 
-    from emilie_agent.editing.editor import EditSettings, EmilieEditor
+    from emilie_agent.editing.pipeline import EmilieEditor
+    from emilie_agent.editing.settings import EditSettings
     from emilie_agent.editing.session import EditSession
 
     editor = EmilieEditor.from_pretrained(args.models, device=args.device, max_side=args.size)
@@ -73,6 +74,7 @@ def main() -> None:
         **editor.components, safety_checker=None, feature_extractor=None, requires_safety_checker=False
     )
     pipe.set_progress_bar_config(disable=True)
+    editor.set_progress_bar_config(disable=True)  # both timed without a progress bar
     pic = picture(args.size)
     settings = EditSettings(steps=args.steps, seed=0)
     sync = torch.cuda.synchronize if editor.device.type == "cuda" else (lambda: None)

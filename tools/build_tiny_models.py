@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the tiny random-weight models (editor, and the masker's when installed) into a folder.
+"""Build the tiny random-weight models (the editor's and the masker's) into a folder.
 
 They are what `--models tiny` loads; tests build them on their own into a temporary cache. This script is
 for looking at them or shipping them to a machine: `python tools/build_tiny_models.py OUT_DIR [--seed N]`.
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emilie_agent.testing.tiny_editor import BUILDERS
+from emilie_agent.models.loading import tiny_builders
+
+BUILDERS = tiny_builders()
 
 
 def main() -> None:

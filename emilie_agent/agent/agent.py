@@ -22,11 +22,8 @@ One lock guards the session: LangChain runs several tool calls of one model repl
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
@@ -35,17 +32,21 @@ from PIL import Image
 from pydantic import ValidationError
 
 from .commands import HELP_TEXT, Command, mentions, parse_command
-from ..editing.editor import EditSettings
+from .reports import AgentReply, FoundMask, Granularity, StepReport, where
+from ..editing.settings import EditSettings
+from ..editing.storage import EditContext
 from ..errors import EmilieError, InvalidRequestError, SessionFileError, TargetNotFoundError
+from ..masking.masker import Masker
+from ..masking.preview import draw_mask_preview
 from ..planning.plan import Plan, Step
+from ..planning.rule_planner import RulePlanner
+from ..text import require_text, singular, words
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..planning.planners import Planner
+    from ..planning.planner import Planner
     from ..editing.session import EditSession, Turn
 
-Granularity = Literal["object", "region", "global"]
 OnMissing = Literal["skip", "stop"]
-StepStatus = Literal["done", "skipped", "not found", "failed", "not run"]
 ProgressFactory = Callable[[str], Callable[[int, int], None]]  # label -> (done, total) callback
 
 # Instructions that put something new on or next to the target, or make it grow: the edit must be free to
@@ -65,13 +66,8 @@ def speaks_of_several(step: Step) -> bool:
     Planners name targets in the singular ("person", "apple": the kind of object to look for), so the number
     lives in the instruction; when it is plural the masker must keep every match, not only the best one.
     """
-    from ..planning.rule_planner import singular_noun
-
-    target_words = set(re.findall(r"[a-z]+", (step.target or "").lower()))
-    return any(
-        word not in target_words and singular_noun(word) in target_words
-        for word in re.findall(r"[a-z]+", step.instruction.lower())
-    )
+    target_words = set(words(step.target or ""))
+    return any(word not in target_words and singular(word) in target_words for word in words(step.instruction))
 
 
 def choose_granularity(step: Step) -> Granularity:
@@ -86,79 +82,14 @@ def choose_granularity(step: Step) -> Granularity:
         return "global"
     if step.invert:
         return "object"
-    words = re.findall(r"[a-z]+", step.instruction.lower())
-    while words and words[0] in _LEADING_FILLER:
-        words.pop(0)
-    if words and words[0] in ADDING_VERBS:
+    said = words(step.instruction)
+    while said and said[0] in _LEADING_FILLER:
+        said.pop(0)
+    if said and said[0] in ADDING_VERBS:
         return "region"
-    if GROWING_WORDS.intersection(words):
+    if GROWING_WORDS.intersection(said):
         return "region"
     return "object"
-
-
-@dataclass
-class FoundMask:
-    """A local step's mask (None: the target was not found), its preview, where it came from, and why."""
-
-    mask: np.ndarray | None = None
-    preview: Image.Image | None = None
-    source: str | None = None  # "masker", or "turn #N" for a mask remembered from an earlier edit
-    note: str = ""
-
-
-@dataclass
-class StepReport:
-    """What happened to one step of a plan."""
-
-    number: int
-    total: int
-    step: Step
-    status: StepStatus
-    granularity: Granularity
-    turn: "Turn | None" = None
-    seed: int | None = None
-    mask_area: float | None = None  # fraction of the picture the mask lets change; None for global steps
-    mask_preview: Image.Image | None = None
-    note: str = ""  # why it was skipped, or where a remembered mask came from
-
-    def describe(self) -> str:
-        head = f"{self.number}/{self.total} {self.step.instruction!r}"
-        if self.status == "done":
-            if self.step.scope == "global":
-                where = "on the whole picture"
-            else:
-                who = f"everything except {self.step.target!r}" if self.step.invert else repr(self.step.target)
-                where = f"on {who} ({self.granularity} mask, {self.mask_area:.0%} of the picture)"
-            text = f"{head}: {where}, seed {self.seed} -> turn #{self.turn.id}"
-            return f"{text} ({self.note})" if self.note else text
-        return f"{head}: {self.status}" + (f": {self.note}" if self.note else "")
-
-
-@dataclass
-class AgentReply:
-    """The agent's answer to one message: short text for people, plus what it made."""
-
-    text: str
-    plan: Plan | None = None
-    steps: list[StepReport] = field(default_factory=list)
-    command: Command | None = None
-    current: "Turn | None" = None  # the session's current turn after the message
-    mask_previews: list[tuple[str, Image.Image]] = field(default_factory=list)  # (label, picture)
-    error: EmilieError | None = None  # set when the message could not be carried out (fully)
-    quit: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def turns(self) -> list["Turn"]:
-        """The turns this message created, in order."""
-        return [report.turn for report in self.steps if report.turn is not None]
-
-    @property
-    def pictures(self) -> list[Image.Image]:
-        return [turn.picture for turn in self.turns]
 
 
 class EditingAgent:
@@ -191,12 +122,8 @@ class EditingAgent:
     ):
         if on_missing not in ("skip", "stop"):
             raise ValueError(f"on_missing must be 'skip' or 'stop', not {on_missing!r}")
-        if planner is None:
-            from ..planning.rule_planner import RulePlanner
-
-            planner = RulePlanner()
         self.session = session
-        self.planner = planner
+        self.planner = planner if planner is not None else RulePlanner()
         self.settings = settings or EditSettings(preserve="exact")
         self.on_missing = on_missing
         self.autosave_dir = Path(autosave_dir).expanduser() if autosave_dir is not None else None
@@ -208,7 +135,7 @@ class EditingAgent:
         self.lock = threading.RLock()
         self.last_reply: AgentReply | None = None
         if masker is None:
-            self._masker, self._make_masker = None, _default_masker
+            self._masker, self._make_masker = None, Masker.from_pretrained  # the real models
         elif hasattr(masker, "mask"):
             self._masker, self._make_masker = masker, None
         elif callable(masker):
@@ -241,8 +168,7 @@ class EditingAgent:
     # ------------------------------------------------------------------ planning and running
     def plan(self, request: str) -> Plan:
         """The planner's plan for ``request``, given the steps that led to the current picture."""
-        if not isinstance(request, str) or not request.strip():
-            raise InvalidRequestError('say what to change, e.g. "make the sky purple", or "help"')
+        require_text(request, "request", '"make the sky purple", or "help"')
         with self.lock:
             history = self.history_steps()
         return self.planner.plan(request, history)
@@ -251,15 +177,15 @@ class EditingAgent:
         """The edits from the original picture to the current one, as plan steps (oldest first)."""
         steps = []
         for turn in self.session.history()[1:]:
-            info = turn.info
-            scope = info.get("scope") or ("global" if turn.mask is None else "local")
+            context = turn.context
+            scope = context.scope or ("global" if turn.mask is None else "local")
             try:
                 steps.append(
                     Step(
                         instruction=turn.instruction or "",
                         scope=scope,
-                        target=info.get("target") if scope == "local" else None,
-                        invert=bool(info.get("invert")) if scope == "local" else False,
+                        target=context.target if scope == "local" else None,
+                        invert=context.invert if scope == "local" else False,
                     )
                 )
             except ValidationError:
@@ -315,26 +241,25 @@ class EditingAgent:
                     report.status = "skipped"
                     return report, None
                 report.mask_area = float(mask.mean())
-            info = {
-                "request": plan.request,
-                "step": number,
-                "steps": total,
-                "scope": step.scope,
-                "target": step.target,
-                "invert": step.invert,
-                "granularity": granularity,
-                "seed": seed,
-            }
-            if mask is not None:
-                info.update(mask_area=round(report.mask_area, 4), mask_source=mask_source)
+            context = EditContext(
+                request=plan.request,
+                step=number,
+                steps=total,
+                scope=step.scope,
+                target=step.target,
+                invert=step.invert,
+                granularity=granularity,
+                mask_area=None if mask is None else round(report.mask_area, 4),
+                mask_source=mask_source,
+            )
             callback = self.progress(f"step {number}/{total}") if self.progress else None
             try:
                 report.turn = self.session.edit(
                     step.instruction,
                     mask=mask,
-                    settings=dataclasses.replace(self.settings, seed=seed),
+                    settings=self.settings.replace(seed=seed),
                     callback=callback,
-                    info=info,
+                    context=context,
                 )
             finally:
                 if callback is not None and hasattr(callback, "close"):
@@ -352,8 +277,6 @@ class EditingAgent:
 
     def _find_mask(self, picture: Image.Image, step: Step, granularity: Granularity) -> "FoundMask":
         """The step's mask: the masker's, else a remembered one; ``mask`` is None when neither exists."""
-        from ..masking.preview import draw_mask_preview
-
         options = dict(self.mask_options)
         if "multiple" not in options and speaks_of_several(step):
             options["multiple"] = True
@@ -379,9 +302,9 @@ class EditingAgent:
     def _remembered_mask(self, target: str) -> tuple["Turn", np.ndarray] | None:
         """The mask of the latest edit on this branch that mentions ``target`` (and was not inverted)."""
         for turn in reversed(self.session.history()[1:]):
-            if turn.mask is None or turn.info.get("invert"):
+            if turn.mask is None or turn.context.invert:
                 continue
-            if mentions(turn.instruction, target) or mentions(turn.info.get("target"), target):
+            if mentions(turn.instruction, target) or mentions(turn.context.target, target):
                 return turn, turn.mask
         return None
 
@@ -414,10 +337,7 @@ class EditingAgent:
 
     def preview_mask(self, phrase: str, *, invert: bool = False, granularity: Granularity | None = None):
         """The mask the masker finds for ``phrase`` on the current picture, and its preview. Records nothing."""
-        from ..masking.preview import draw_mask_preview
-
-        if not isinstance(phrase, str) or not phrase.strip():
-            raise InvalidRequestError("say what to find, e.g. 'the man'")
+        require_text(phrase, "phrase", "'the man'", advice="say what to find")
         with self.lock:
             step = Step(instruction=f"edit {phrase}", scope="local", target=phrase, invert=invert)
             chosen = granularity or choose_granularity(step)
@@ -452,7 +372,6 @@ class EditingAgent:
                 reply = self._command_reply(command)
             except EmilieError as err:
                 reply = AgentReply(text=str(err), error=err)
-            reply.command = command
             reply.current = self.session.current
             self.last_reply = reply
             return reply
@@ -464,11 +383,11 @@ class EditingAgent:
             turn = session.undo(command.count)
             self.autosave()
             undone = f"the last {command.count} edits" if command.count > 1 else "the last edit"
-            return AgentReply(text=f"Undid {undone}; now at {_where(turn)}.")
+            return AgentReply(text=f"Undid {undone}; now at {where(turn)}.")
         if kind == "redo":
             turn = session.redo(command.count)
             self.autosave()
-            return AgentReply(text=f"Redid; now at {_where(turn)}.")
+            return AgentReply(text=f"Redid; now at {where(turn)}.")
         if kind == "history":
             branches = len(session.branches())
             tail = f"\n({branches} branches; * marks the current picture)" if branches > 1 else ""
@@ -485,7 +404,7 @@ class EditingAgent:
         if kind == "checkout":
             turn = session.checkout(command.turn_id)
             self.autosave()
-            return AgentReply(text=f"Now at {_where(turn)}.")
+            return AgentReply(text=f"Now at {where(turn)}.")
         if kind == "save":
             folder = self.save(command.path)
             return AgentReply(text=f"Saved the session ({len(session)} turns) to {folder}.")
@@ -503,8 +422,6 @@ class EditingAgent:
             return AgentReply(text="This is the original picture: no edit, no mask.")
         if turn.mask is None:
             return AgentReply(text=f"Turn #{turn.id} {turn.instruction!r} edited the whole picture (no mask).")
-        from ..masking.preview import draw_mask_preview
-
         parent = self.session.turns[turn.parent]
         preview = draw_mask_preview(parent.picture, turn.mask)
         return AgentReply(
@@ -531,7 +448,7 @@ class EditingAgent:
                 if mentions(turn.instruction, phrase):
                     return turn
             for turn in candidates:
-                if mentions(turn.info.get("request"), phrase):
+                if mentions(turn.context.request, phrase):
                     return turn
         return None
 
@@ -551,16 +468,6 @@ class EditingAgent:
         """Save to the autosave folder, if there is one (after every finished step and every move)."""
         if self.autosave_dir is not None:
             self.save(self.autosave_dir)
-
-
-def _where(turn: "Turn") -> str:
-    return f"the original picture (#{turn.id})" if turn.is_root else turn.describe()
-
-
-def _default_masker():
-    from ..masking.masker import Masker
-
-    return Masker.from_pretrained()
 
 
 def step_for_edit(instruction: str, target: str | None = None, invert: bool = False) -> Step:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..text import same_noun, words
+
 CommandKind = Literal[
     "undo", "redo", "history", "show_mask", "start_over", "save", "go_back_before", "checkout", "help", "quit"
 ]
@@ -158,19 +160,20 @@ def mentions(text: str | None, phrase: str) -> bool:
     """Whether ``text`` mentions every content word of ``phrase`` ("the snow" ~ "make it snowy")."""
     if not text:
         return False
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    wanted = [w for w in re.findall(r"[a-z0-9']+", phrase.lower()) if w not in _FILLER]
+    said = words(text)
+    wanted = [w for w in words(phrase) if w not in _FILLER]
     if not wanted:
         return False
-    return all(any(_same_word(word, w) for word in words) for w in wanted)
+    return all(any(_same_word(word, w) for word in said) for w in wanted)
 
 
 _FILLER = frozenset("the a an my this that these those it edit change step when where i we you added made".split())
 
 
 def _same_word(word: str, wanted: str) -> bool:
-    # A shared stem is enough: snow / snowy / snowing, hat / hats. Short words must match exactly.
-    if word == wanted:
+    # The same noun in either number is enough ("people" ~ "person", "hats" ~ "hat"), and so is a shared stem
+    # (snow / snowy / snowing). Short words must match exactly.
+    if word == wanted or same_noun(word, wanted):
         return True
     short, long = sorted((word, wanted), key=len)
     return len(short) >= 3 and long != short and long.startswith(short)

@@ -20,17 +20,23 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from .options import (
+    add_editor_arguments,
+    add_masker_arguments,
+    add_request_arguments,
+    agent_options,
+    load_editor,
+    planner,
+    session_from_args,
+)
 from ..errors import InvalidRequestError
 from ..files import save_picture
-from .options import add_editor_arguments
 
 PROMPT = "you> "
 CURRENT_PICTURE = "current.png"
 
 
 def add_parser(subparsers) -> None:
-    from .request import add_request_arguments
-
     p = subparsers.add_parser(
         "chat",
         help="edit a picture interactively: requests and commands (undo, history, save...) one by one",
@@ -44,12 +50,7 @@ def add_parser(subparsers) -> None:
         "or the --resume folder)",
     )
     add_editor_arguments(p)
-    try:
-        from ..masking.masker import add_masker_arguments
-    except ImportError:
-        pass
-    else:
-        add_masker_arguments(p)
+    add_masker_arguments(p)
     add_request_arguments(p)
     p.set_defaults(func=run)
 
@@ -64,25 +65,27 @@ def default_session_dir(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .request import check_request_inputs, make_agent, planner_from_args, start_session
-    from .options import editor_from_args
+    # Lazy: the agent's sessions hold torch tensors; `chat --help` need not load torch.
+    from ..agent.agent import EditingAgent
+    from ..agent.request import check_session_source  # lazy, as above
 
     stdin = sys.stdin
     if args.image and args.resume:
         print(f"emilie-agent: note: resuming {args.resume}; {args.image} is not read", file=sys.stderr)
-    check_request_inputs(args)
-    planner_from_args(args)  # an unusable planner choice fails before the editor loads
+    check_session_source(args.image, args.resume)
+    # The planner and every option are checked here, before the editor loads.
+    options = agent_options(args, planner(args.planner, args.planner_model))
     folder = default_session_dir(args)
     if folder.exists() and not folder.is_dir():
         raise InvalidRequestError(f"--session-dir {folder} is a file, not a folder")
 
-    session = start_session(args, editor_from_args(args))
-    agent = make_agent(
-        args,
+    session = session_from_args(args, load_editor(args))
+    agent = EditingAgent(
         session,
         autosave_dir=folder,
         on_plan=lambda plan: print(plan.describe(), flush=True),
         on_step=lambda report: print(report.describe(), flush=True),
+        **options,
     )
     agent.save()
     save_picture(session.current.picture, folder / CURRENT_PICTURE)

@@ -3,10 +3,11 @@
 * ``-o OUT.png`` (a picture path): one edit. ``--mask MASK.png`` is honoured as is, ``--target "phrase"``
   makes the mask automatically, neither edits the whole picture. No planner runs.
 * ``-o OUT_DIR`` (anything else): the request is planned into steps, each masked and edited; every
-  turn, mask preview, a contact sheet and the session are written there.
+  turn, mask preview, a contact sheet and the session are written there
+  (:class:`~emilie_agent.agent.request.PlannedRequest`).
 
-Everything that can be checked cheaply (instruction, picture, mask, output) is checked before any model is
-loaded, and nothing is written unless the edit succeeded.
+Everything that can be checked cheaply (instruction, picture, mask, options, output) is checked before any
+model is loaded, and nothing is written unless the edit succeeded.
 """
 from __future__ import annotations
 
@@ -14,8 +15,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InvalidRequestError
-from .options import ProgressBar, add_editor_arguments, editor_from_args, is_image_path, settings_from_args
+from .options import (
+    add_editor_arguments,
+    add_masker_arguments,
+    add_request_arguments,
+    agent_options,
+    edit_settings,
+    is_image_path,
+    load_editor,
+    masker_options,
+    planner,
+    session_from_args,
+)
+from .progress import ProgressBar
+from ..errors import InvalidRequestError, TargetNotFoundError
+from ..files import save_picture
+from ..images import load_image, load_mask
+from ..masking.masker import Masker
+from ..masking.preview import draw_mask_preview
+from ..text import require_text
 
 
 def add_parser(subparsers) -> None:
@@ -34,41 +52,72 @@ def add_parser(subparsers) -> None:
     where.add_argument("--invert", action="store_true", help="edit everything except the target")
     where.add_argument("--mask-preview", help="with --target: also write the mask over the picture here")
     add_editor_arguments(p)
-    _add_optional_arguments(p)
+    add_masker_arguments(p)
+    add_request_arguments(p)
     p.set_defaults(func=run)
 
 
-def _add_optional_arguments(parser: argparse.ArgumentParser) -> None:
-    # The masker and the request runner are optional parts; their options appear when they are installed.
-    try:
-        from ..masking.masker import add_masker_arguments
-    except ImportError:
-        pass
-    else:
-        add_masker_arguments(parser)
-    try:
-        from .request import add_request_arguments
-    except ImportError:
-        pass
-    else:
-        add_request_arguments(parser)
-
-
 def run(args: argparse.Namespace) -> int:
-    if not is_image_path(args.output):
-        from .request import run_edit_request
-
-        return run_edit_request(args)
-    return run_one_edit(args)
+    if is_image_path(args.output):
+        return run_one_edit(args)
+    return run_planned(args)
 
 
+# ---------------------------------------------------------------------- edit IMAGE "request" -o OUT_DIR
+def run_planned(args: argparse.Namespace) -> int:
+    """Plan, mask and edit ``args.instruction`` on ``args.image``; write everything into ``args.output``."""
+    # Lazy: the agent's sessions hold torch tensors; `edit --help` need not load torch.
+    from ..agent.request import (
+        CONTACT_SHEET,
+        SESSION_FOLDER,
+        PlannedRequest,
+        check_output_folder,
+        check_session_source,
+    )
+
+    request = require_text(args.instruction, "request", '"make it winter, then ..."')
+    one_shot = [
+        f"--{name.replace('_', '-')}" for name in ("mask", "target", "invert", "mask_preview") if getattr(args, name)
+    ]
+    if one_shot:
+        raise InvalidRequestError(
+            f"{', '.join(one_shot)}: only for one edit (-o OUT.png); a planned request (-o OUT_DIR) masks each step itself"
+        )
+    out_dir = check_output_folder(args.output)
+    check_session_source(args.image, args.resume)
+    # The planner and every option are checked here, before the editor loads.
+    options = agent_options(args, planner(args.planner, args.planner_model))
+
+    session = session_from_args(args, load_editor(args))
+    planned = PlannedRequest(
+        session,
+        out_dir,
+        on_plan=lambda plan: print(plan.describe(), flush=True),
+        on_step=lambda report: print(report.describe(), flush=True),
+        **options,
+    )
+    try:
+        reply = planned.run(request)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the session in {planned.session_dir} holds the {len(planned.finished)} step(s) "
+            "finished before it",
+            file=sys.stderr,
+        )
+        raise
+    print(
+        f"wrote {out_dir}: {len(planned.finished)} turn picture(s), {CONTACT_SHEET}, {SESSION_FOLDER}/ "
+        f"(continue with --resume {planned.session_dir})"
+    )
+    if reply.error is not None:
+        print(f"emilie-agent: error: {reply.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------- edit IMAGE "instruction" -o OUT.png
 def run_one_edit(args: argparse.Namespace) -> int:
-    from ..files import save_picture
-    from ..images import load_image, load_mask
-
-    instruction = (args.instruction or "").strip()
-    if not instruction:
-        raise InvalidRequestError("the instruction is empty: say what to change, e.g. \"make it snow\"")
+    instruction = require_text(args.instruction, "instruction", '"make it snow"')
     if args.mask and args.target:
         raise InvalidRequestError("give either --mask or --target, not both")
     if args.invert and not (args.mask or args.target):
@@ -76,10 +125,10 @@ def run_one_edit(args: argparse.Namespace) -> int:
     planned_only = [
         flag
         for flag, value in (
-            ("--resume", getattr(args, "resume", None)),
-            ("--planner", getattr(args, "planner", None)),
-            ("--planner-model", getattr(args, "planner_model", None)),
-            ("--on-missing stop", getattr(args, "on_missing", "skip") == "stop"),
+            ("--resume", args.resume),
+            ("--planner", args.planner),
+            ("--planner-model", args.planner_model),
+            ("--on-missing stop", args.on_missing == "stop"),
         )
         if value
     ]
@@ -94,11 +143,11 @@ def run_one_edit(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.exists() and output.is_dir():
         raise InvalidRequestError(f"{output} is a folder; give a picture path such as out.png")
-    settings = settings_from_args(args)
-    settings.validate()
+    settings = edit_settings(args)
+    masking = masker_options(args) if args.target else None
 
-    editor = editor_from_args(args)
-    found = _find_target(args, picture) if args.target else None
+    editor = load_editor(args)
+    found = find_target(masking, picture, args.target, invert=args.invert) if masking is not None else None
     if found is not None:
         mask = found.mask
 
@@ -106,29 +155,21 @@ def run_one_edit(args: argparse.Namespace) -> int:
         result = editor.edit(picture, instruction, mask=mask, settings=settings, callback=progress)
     save_picture(result.picture, output)
     if found is not None and args.mask_preview:
-        from ..masking.preview import draw_mask_preview
-
         save_picture(draw_mask_preview(picture, found), Path(args.mask_preview))
     where = "whole picture" if mask is None else f"mask covering {float(mask.mean()):.0%}"
     print(f"{instruction!r} ({where}, seed {settings.seed}) -> {output}")
     return 0
 
 
-def _find_target(args: argparse.Namespace, picture):
-    from ..errors import TargetNotFoundError
-    from ..masking.masker import masker_from_args
-
-    masker = masker_from_args(args)
-    kwargs = {"invert": args.invert}
-    if getattr(args, "granularity", None):
-        kwargs["granularity"] = args.granularity
-    if getattr(args, "spread", None) is not None:
-        kwargs["spread"] = args.spread
-    result = masker.mask(picture, args.target, **kwargs)
+def find_target(options, picture, phrase: str, *, invert: bool):
+    """The masker's mask for ``phrase`` (said on standard error); raises when nothing matches."""
+    result = Masker.from_options(options).mask(
+        picture, phrase, granularity=options.granularity or "object", spread=options.spread, invert=invert
+    )
     if not result.found:
         raise TargetNotFoundError(
-            f"found nothing matching {args.target!r} (best score {result.best_score:.2f}); "
+            f"found nothing matching {phrase!r} (best score {result.best_score:.2f}); "
             "nothing was written. Try another phrase or lower --box-threshold"
         )
-    print(f"mask for {args.target!r}: {result.area_fraction:.0%} of the picture", file=sys.stderr)
+    print(f"mask for {phrase!r}: {result.area_fraction:.0%} of the picture", file=sys.stderr)
     return result

@@ -21,6 +21,7 @@ VERBS = {
     "plan": "split a request into edit steps (no models needed)",
     "chat": "an interactive editing session (also reads piped standard input)",
     "demo": "run a multi-step edit on a scene the demo draws (or --image yours)",
+    "fetch": "download the model weights into the Hugging Face cache (needs network)",
 }
 
 

@@ -14,13 +14,16 @@ import json
 import sys
 from pathlib import Path
 
+from .options import add_device_arguments, add_masker_arguments, is_image_path, masker_options
 from ..errors import InvalidRequestError
-from .options import is_image_path
+from ..files import save_picture
+from ..images import load_image, mask_to_image
+from ..masking.masker import Masker
+from ..masking.phrases import read_target
+from ..masking.preview import draw_mask_preview
 
 
 def add_parser(subparsers) -> None:
-    from ..masking.masker import add_masker_arguments
-
     p = subparsers.add_parser(
         "mask",
         help="make a mask from a phrase (GroundingDINO + Segment Anything)",
@@ -36,18 +39,12 @@ def add_parser(subparsers) -> None:
     count = p.add_mutually_exclusive_group()
     count.add_argument("--all", dest="multiple", action="store_const", const=True, help="every match, even for a singular phrase")
     count.add_argument("--one", dest="multiple", action="store_const", const=False, help="only the best match, even for a plural phrase")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--dtype", default=None, help="float16, bfloat16 or float32 (default: fp16 on GPU, fp32 on CPU)")
+    add_device_arguments(p)
     add_masker_arguments(p, models_option=True)
     p.set_defaults(func=run, multiple=None)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..files import save_picture
-    from ..images import load_image, mask_to_image
-    from ..masking.masker import masker_from_args
-    from ..masking.phrases import read_target
-
     if not args.output and not args.preview and not args.json:
         raise InvalidRequestError("nothing to do: give -o MASK.png, --preview PREVIEW.png or --json")
     for path in (args.output, args.preview):
@@ -55,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidRequestError(f"{path} is not a picture path: use a name such as mask.png")
     for phrase in args.phrase:
         read_target(phrase)  # an empty phrase fails before any model loads
+    options = masker_options(args)
     picture = load_image(args.image)
 
-    masker = masker_from_args(args)
-    result = masker.mask(
+    result = Masker.from_options(options).mask(
         picture,
         args.phrase[0] if len(args.phrase) == 1 else args.phrase,
-        granularity=args.granularity or "object",
-        spread=args.spread,
+        granularity=options.granularity or "object",
+        spread=options.spread,
         invert=args.invert,
         multiple=args.multiple,
     )
@@ -74,8 +71,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         save_picture(mask_to_image(result.mask), Path(args.output))
     if args.preview:
-        from ..masking.preview import draw_mask_preview
-
         save_picture(draw_mask_preview(picture, result), Path(args.preview))
     if not args.json:
         print(result.message() + (f" -> {args.output}" if args.output else ""))

@@ -1,13 +1,41 @@
-"""Options and helpers shared by the verbs that edit (``edit``, ``chat``, ``demo``)."""
+"""The option groups the verbs share, and what each group becomes for the library.
+
+Every ``add_*_arguments(parser)`` adds one group of options; the function beside it turns the parsed arguments
+into what the library takes: :class:`EditSettings` and the editor (``edit``, ``chat``, ``demo``),
+:class:`MaskerOptions` (``edit --target``, ``mask``, planned requests), a planner (``plan``, planned requests)
+and the :class:`EditingAgent` options of a planned request. The library never sees an ``argparse.Namespace``.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+from .progress import ProgressBar
+from ..editing.settings import DEFAULT_MODEL, SCHEDULERS, EditSettings
+from ..masking.granularity import GRANULARITIES
+from ..masking.masker import Masker
+from ..masking.options import BACKENDS, DEFAULT_DETECTOR, DEFAULT_SEGMENTER, MaskerOptions
+from ..planning.planner import PLANNER_KINDS, Planner, make_planner
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
+def is_image_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+# ---------------------------------------------------------------------- where the models run
+def add_device_arguments(group) -> None:
+    """``--device`` and ``--dtype`` (an argument group or a parser)."""
+    group.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    group.add_argument(
+        "--dtype", default=None, help="float16, bfloat16 or float32 (default: fp16 on GPU, fp32 on CPU)"
+    )
+
+
+# ---------------------------------------------------------------------- the editor -> EditSettings
 def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
     """Which InstructPix2Pix model, where it runs, and the sampling settings."""
     g = parser.add_argument_group("editor")
@@ -15,11 +43,10 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
         "--models",
         default=None,
         help="'tiny' (random weights: wiring only, pictures are noise), a hub id or a local folder; "
-        "default timbrooks/instruct-pix2pix (and the default masker models)",
+        f"default {DEFAULT_MODEL} (and the default masker models)",
     )
     g.add_argument("--editor-model", default=None, help="InstructPix2Pix model only (overrides --models)")
-    g.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    g.add_argument("--dtype", default=None, help="float16, bfloat16 or float32 (default: fp16 on GPU, fp32 on CPU)")
+    add_device_arguments(g)
     g.add_argument("--steps", type=int, default=20, help="denoising steps per edit (default 20)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--text-scale", type=float, default=7.5, help="text guidance scale s_T (default 7.5)")
@@ -30,34 +57,16 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
         default="exact",
         help="exact: pixels outside the mask stay bit-identical (default); guided: the paper's modulation only",
     )
-    g.add_argument("--scheduler", default=None, help="euler_a, euler, ddim, dpm++, unipc, pndm, lms (default: the model's)")
+    g.add_argument(
+        "--scheduler", default=None, help=f"{', '.join(SCHEDULERS)} (default: the model's)"
+    )
     g.add_argument("--max-side", type=int, default=512, help="longest side the model works at (default 512)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def editor_model_name(args: argparse.Namespace) -> str:
-    from ..editing.editor import DEFAULT_MODEL
-
-    return args.editor_model or args.models or DEFAULT_MODEL
-
-
-def editor_from_args(args: argparse.Namespace):
-    from diffusers.utils import logging as diffusers_logging
-
-    from ..editing.editor import EmilieEditor
-
-    # diffusers' "Loading pipeline components" bar ignores HF_HUB_DISABLE_PROGRESS_BARS; our step bars remain.
-    diffusers_logging.disable_progress_bar()
-
-    return EmilieEditor.from_pretrained(
-        editor_model_name(args), device=args.device, torch_dtype=args.dtype, max_side=args.max_side
-    )
-
-
-def settings_from_args(args: argparse.Namespace, **overrides):
-    from ..editing.editor import EditSettings
-
-    values = dict(
+def edit_settings(args: argparse.Namespace) -> EditSettings:
+    """The sampling settings the editor options give (validated: a bad value fails before any model loads)."""
+    return EditSettings(
         steps=args.steps,
         text_scale=args.text_scale,
         image_scale=args.image_scale,
@@ -65,39 +74,159 @@ def settings_from_args(args: argparse.Namespace, **overrides):
         preserve=args.preserve,
         scheduler=args.scheduler,
     )
-    values.update(overrides)
-    return EditSettings(**values)
 
 
-class ProgressBar:
-    """A tqdm bar per edit, driven by the editor's (done, total) callback; silent when quiet."""
-
-    def __init__(self, label: str, quiet: bool = False):
-        self.label = label
-        self.quiet = quiet
-        self._bar = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        if self._bar is None:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, desc=self.label, unit="step", file=sys.stderr, leave=False)
-        self._bar.update(done - self._bar.n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> "ProgressBar":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+def editor_model_name(args: argparse.Namespace) -> str:
+    return args.editor_model or args.models or DEFAULT_MODEL
 
 
-def is_image_path(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+def load_editor(args: argparse.Namespace):
+    """The InstructPix2Pix editor the editor options name, on the device they name."""
+    # Lazy: torch and diffusers load only when a verb edits, not for `plan` or --help.
+    from diffusers.utils import logging as diffusers_logging
 
+    from ..editing.pipeline import EmilieEditor  # lazy, as above: the pipeline imports torch
+
+    # diffusers' "Loading pipeline components" bar ignores HF_HUB_DISABLE_PROGRESS_BARS; our step bars remain.
+    diffusers_logging.disable_progress_bar()
+    editor = EmilieEditor.from_pretrained(
+        editor_model_name(args), device=args.device, torch_dtype=args.dtype, max_side=args.max_side
+    )
+    editor.set_progress_bar_config(disable=True)  # the pipeline's own step bar: ours (ProgressBar) replace it
+    return editor
+
+
+# ---------------------------------------------------------------------- the masker -> MaskerOptions
+def add_masker_arguments(parser: argparse.ArgumentParser, *, models_option: bool = False) -> None:
+    """The masker's options (``edit --target``, planned requests and ``mask`` share them).
+
+    ``models_option``: also accept ``--models`` for the masker's models (the ``mask`` verb, which has no editor).
+    """
+    g = parser.add_argument_group("masker")
+    names = ["--models", "--masker-models"] if models_option else ["--masker-models"]
+    g.add_argument(
+        *names,
+        dest="masker_models",
+        default=None,
+        help="'tiny' (random weights: wiring only) for both detector and segmenter "
+        f"(default {DEFAULT_DETECTOR} + {DEFAULT_SEGMENTER})",
+    )
+    g.add_argument("--detector", default=None, help="GroundingDINO hub id or folder (original backend: the .pth)")
+    g.add_argument("--segmenter", default=None, help="SAM hub id or folder (original backend: the .pth)")
+    g.add_argument("--masker-backend", choices=BACKENDS, default="transformers", help="default: transformers")
+    g.add_argument("--detector-config", default=None, help="original backend: GroundingDINO config (.py)")
+    g.add_argument("--text-encoder", default=None, help="original backend: BERT hub id or folder for GroundingDINO")
+    g.add_argument(
+        "--box-threshold",
+        type=float,
+        default=None,
+        help="detection score a box needs, 0 to 1 (default: the detector's recommended one, else 0.35)",
+    )
+    g.add_argument(
+        "--text-threshold",
+        type=float,
+        default=None,
+        help="score a word needs to label a box, 0 to 1 (default: the detector's recommended one, else 0.25)",
+    )
+    g.add_argument(
+        "--granularity",
+        choices=GRANULARITIES,
+        default=None,
+        help="object: the object's own mask; region: grown around it; global: the whole picture (default object)",
+    )
+    g.add_argument(
+        "--spread", type=float, default=None, help="0 (object) ... 1 (whole picture); replaces --granularity's preset"
+    )
+
+
+def masker_options(args: argparse.Namespace) -> MaskerOptions:
+    """The masker options given (checked now, before any model loads), with ``--device`` / ``--dtype``."""
+    return MaskerOptions(
+        models=args.masker_models,
+        editor_models=getattr(args, "models", None),  # edit --models tiny: the masker's tiny models too
+        detector=args.detector,
+        segmenter=args.segmenter,
+        backend=args.masker_backend,
+        detector_config=args.detector_config,
+        text_encoder=args.text_encoder,
+        box_threshold=args.box_threshold,
+        text_threshold=args.text_threshold,
+        granularity=args.granularity,
+        spread=args.spread,
+        device=args.device,
+        dtype=args.dtype,
+    )
+
+
+# ---------------------------------------------------------------------- the planner
+def add_planner_arguments(group, *, model_flag: str) -> None:
+    """``--planner`` and the chat model option (``--model`` for ``plan``, ``--planner-model`` elsewhere)."""
+    group.add_argument(
+        "--planner",
+        choices=PLANNER_KINDS,
+        default=None,
+        help=f"rules: offline, no API key (default); llm: a LangChain chat model (needs {model_flag})",
+    )
+    group.add_argument(
+        model_flag,
+        metavar="PROVIDER:NAME",
+        help='the chat model that plans, e.g. "openai:gpt-4o-mini" (selects --planner llm)',
+    )
+
+
+def planner(kind: str | None, model: str | None) -> Planner:
+    """The planner ``--planner`` names; a chat model alone selects the LLM planner. Fails now if unusable."""
+    return make_planner(kind or ("llm" if model else "rules"), model)
+
+
+# ---------------------------------------------------------------------- planned requests -> EditingAgent
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the planned form (``edit ... -o OUT_DIR``) and of ``chat``."""
+    g = parser.add_argument_group("planned requests (edit -o OUT_DIR, chat)")
+    add_planner_arguments(g, model_flag="--planner-model")
+    g.add_argument(
+        "--on-missing",
+        choices=["skip", "stop"],
+        default="skip",
+        help="when a step's target is not found: skip that step (default) or stop the request there",
+    )
+    g.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the session saved in DIR (e.g. OUT_DIR/session); its current picture is edited, IMAGE is not read",
+    )
+
+
+def agent_options(args: argparse.Namespace, planner: Planner) -> dict[str, Any]:
+    """The :class:`~emilie_agent.agent.agent.EditingAgent` options the editor, masker and request options give.
+
+    The masker loads the first time a local step needs it (global edits need none).
+    """
+    masking = masker_options(args)
+    quiet = args.quiet
+    return dict(
+        planner=planner,
+        masker=lambda: Masker.from_options(masking),
+        settings=edit_settings(args),
+        on_missing=args.on_missing,
+        progress=lambda label: ProgressBar(label, quiet=quiet),
+        mask_options={} if masking.spread is None else {"spread": masking.spread},
+        granularity=masking.granularity,  # None: chosen per step from the instruction
+    )
+
+
+def session_from_args(args: argparse.Namespace, editor):
+    """A new session on IMAGE, or the one saved in ``--resume DIR`` (said on standard error)."""
+    from ..agent.request import open_session  # lazy: sessions hold torch tensors; `plan` and --help need none
+
+    model = editor_model_name(args)
+    session = open_session(editor, image=args.image, resume=args.resume, model=model)
+    if args.resume:
+        if session.model and session.model != model:
+            print(
+                f"emilie-agent: warning: {args.resume} was made with {session.model!r}, now editing with "
+                f"{model!r}; the carried latents may not suit it",
+                file=sys.stderr,
+            )
+        print(f"resumed {args.resume}: {len(session)} turns, now at {session.current.describe()}", file=sys.stderr)
+    return session

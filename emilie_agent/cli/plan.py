@@ -14,8 +14,9 @@ import argparse
 import json
 import sys
 
+from .options import add_planner_arguments, planner
 from ..errors import EmilieError, InvalidRequestError
-from ..planning.planners import PLANNER_KINDS, make_planner
+from ..text import require_text
 
 
 def add_parser(subparsers) -> None:
@@ -31,30 +32,20 @@ def add_parser(subparsers) -> None:
     output.add_argument(
         "--jsonl", action="store_true", help="read requests from standard input, one per line; one JSON object per line"
     )
-    p.add_argument(
-        "--planner",
-        choices=PLANNER_KINDS,
-        default=None,
-        help="rules: offline, no API key (default); llm: a LangChain chat model (needs --model)",
-    )
-    p.add_argument("--model", help='the chat model for --planner llm, as "provider:name", e.g. "openai:gpt-4o-mini"')
+    add_planner_arguments(p, model_flag="--model")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = args.planner or ("llm" if args.model else "rules")
     if args.jsonl:
         if args.request is not None:
             raise InvalidRequestError("--jsonl reads the requests from standard input: give no REQUEST argument")
-        planner = make_planner(kind, args.model)
+        chosen = planner(args.planner, args.model)
         for line in sys.stdin:
-            print(json.dumps(_plan_line(planner, line.rstrip("\r\n"))), flush=True)
+            print(json.dumps(_plan_line(chosen, line.rstrip("\r\n"))), flush=True)
         return 0
-    if args.request is None or not args.request.strip():
-        raise InvalidRequestError(
-            'the request is empty: say what to change, e.g. emilie-agent plan "make the sky purple"'
-        )
-    plan = make_planner(kind, args.model).plan(args.request)
+    require_text(args.request, "request", 'emilie-agent plan "make the sky purple"')
+    plan = planner(args.planner, args.model).plan(args.request)
     print(json.dumps(plan.to_json_dict()) if args.json else plan.describe())
     return 0
 

@@ -1,42 +1,33 @@
 """An editing session: every turn kept, as a tree you can undo, redo, branch, save and reload.
 
 A turn holds the instruction, the mask, the picture, the latent the *next* turn conditions on (EMILIE's
-latent iteration) and the settings it was made with. Turns live on the CPU (latents as float32 tensors,
-pictures as PIL images) so accelerator memory does not grow with the number of turns.
+latent iteration), the settings it was made with and why it was asked for (:class:`EditContext`). Turns live
+on the CPU (latents as float32 tensors, pictures as PIL images) so accelerator memory does not grow with the
+number of turns.
 
-Editing after an undo starts a new branch; the old branch is kept and can be checked out again.
-
-On disk a session is a folder: one PNG per picture (and per mask, for people), one safetensors file per
-turn (latent, mask) and ``manifest.json``. Saving never rewrites a file in place: turn files get unique
-names and are written under a temporary name then renamed, and the manifest is replaced last, in one
-rename. A crash at any moment leaves the previous save readable.
+Editing after an undo starts a new branch; the old branch is kept and can be checked out again. Saving and
+loading write and read a folder (see :mod:`emilie_agent.editing.storage`).
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import torch
 from PIL import Image
 
-from .editor import EditSettings, ProgressCallback
+from .settings import EditSettings
+from .storage import MANIFEST, EditContext, load_session, save_session
 from ..errors import EmilieError, SessionFileError
-from ..files import atomic_write
-from ..images import load_image, mask_to_image
+from ..images import load_image
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .editor import EmilieEditor
-
-FORMAT = "emilie-session"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
+    from .pipeline import EmilieEditor, ProgressCallback
 
 
 @dataclass
@@ -49,8 +40,8 @@ class Turn:
     image_latent: torch.Tensor  # unscaled latent the next turn conditions on (CPU, float32)
     instruction: str | None = None
     mask: np.ndarray | None = None  # picture-size mask in [0, 1]; None = global (or the root)
-    settings: dict[str, Any] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)  # what the caller wants to remember: target, scope...
+    settings: EditSettings | None = None  # what it was made with; None for the root
+    context: EditContext = field(default_factory=EditContext)  # why it was asked for: request, target...
     created: float = field(default_factory=time.time)
     uid: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
@@ -62,10 +53,11 @@ class Turn:
         if self.is_root:
             return f"#{self.id} picture {self.picture.size[0]}x{self.picture.size[1]}"
         where = "global" if self.mask is None else f"mask {float(self.mask.mean()):.0%}"
-        target = self.info.get("target")
+        target = self.context.target
         if target:
-            where += f" on {'everything except ' if self.info.get('invert') else ''}{target!r}"
-        return f"#{self.id} {self.instruction!r} ({where}, seed {self.settings.get('seed')})"
+            where += f" on {'everything except ' if self.context.invert else ''}{target!r}"
+        seed = self.settings.seed if self.settings is not None else None
+        return f"#{self.id} {self.instruction!r} ({where}, seed {seed})"
 
 
 class EditSession:
@@ -118,16 +110,21 @@ class EditSession:
         mask=None,
         settings: EditSettings | None = None,
         callback: ProgressCallback | None = None,
-        info: dict[str, Any] | None = None,
+        context: EditContext | None = None,
     ) -> Turn:
-        """Edit the current picture; on any error the session is left exactly as it was."""
+        """Edit the current picture; on any error the session is left exactly as it was.
+
+        ``settings.latent_mode`` says what the edit conditions on: "carry" (the current turn's latent, EMILIE)
+        or "reencode" (the current picture encoded again, the InstructPix2Pix baseline). ``context`` is kept
+        with the turn (and saved): why it was asked for.
+        """
         editor = self._need_editor()
         settings = settings or EditSettings()
         base = self.current
         result = editor.edit(
             base.picture,
             instruction,
-            image_latent=base.image_latent,
+            image_latent=base.image_latent if settings.latent_mode == "carry" else None,
             mask=mask,
             settings=settings,
             callback=callback,
@@ -139,8 +136,8 @@ class EditSession:
             image_latent=result.image_latent,
             instruction=instruction.strip(),
             mask=result.mask,
-            settings=dataclasses.asdict(settings),
-            info=dict(info or {}),
+            settings=settings,
+            context=context or EditContext(),
         )
         self._add(turn)
         return turn
@@ -219,77 +216,30 @@ class EditSession:
     # ------------------------------------------------------------------ saving
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the session to ``folder`` (created if needed). Safe against crashes mid-save."""
-        folder = Path(folder).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
-        records = []
-        for turn in self:
-            stem = f"turn-{turn.id:04d}-{turn.uid}"
-            tensors = {"image_latent": turn.image_latent.contiguous()}
-            if turn.mask is not None:
-                tensors["mask"] = torch.from_numpy(np.ascontiguousarray(turn.mask, dtype=np.float32))
-            _write_once(folder / f"{stem}.safetensors", lambda p, t=tensors: _save_tensors(t, p))
-            _write_once(folder / f"{stem}.png", lambda p, im=turn.picture: im.save(p, format="PNG"))
-            if turn.mask is not None:
-                _write_once(folder / f"{stem}-mask.png", lambda p, m=turn.mask: mask_to_image(m).save(p, format="PNG"))
-            records.append(
-                {
-                    "id": turn.id,
-                    "parent": turn.parent,
-                    "uid": turn.uid,
-                    "instruction": turn.instruction,
-                    "picture": f"{stem}.png",
-                    "tensors": f"{stem}.safetensors",
-                    "mask_preview": f"{stem}-mask.png" if turn.mask is not None else None,
-                    "settings": turn.settings,
-                    "info": turn.info,
-                    "created": turn.created,
-                }
-            )
-        manifest = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "model": self.model,
-            "head": self.head,
-            "redo": {str(k): v for k, v in self._redo_child.items()},
-            "turns": records,
-        }
-        atomic_write(folder / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
-        # Only now is the new save complete; files from older saves that it does not use can go.
-        keep = {MANIFEST} | {r[k] for r in records for k in ("picture", "tensors", "mask_preview") if r[k]}
-        for path in folder.glob("turn-*"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
-        return folder
+        return save_session(folder, self, head=self.head, redo=self._redo_child, model=self.model)
 
     @classmethod
     def load(cls, folder: str | os.PathLike, editor: "EmilieEditor | None" = None) -> "EditSession":
         """Read a saved session. A missing or corrupt folder raises SessionFileError naming the problem."""
-        folder = Path(folder).expanduser()
-        manifest_path = folder / MANIFEST
-        if not manifest_path.is_file():
-            raise SessionFileError(f"{folder} is not a saved session (no {MANIFEST})")
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise SessionFileError(f"{manifest_path} is corrupt: {err}") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise SessionFileError(f"{manifest_path} is not an emilie-agent session manifest")
-        if manifest.get("version") != FORMAT_VERSION:
-            raise SessionFileError(
-                f"{manifest_path} has format version {manifest.get('version')!r}; this emilie-agent reads "
-                f"version {FORMAT_VERSION}"
+        manifest, saved = load_session(folder)
+        session = cls(editor, model=manifest.model)
+        for turn in saved:
+            record = turn.record
+            session.turns[record.id] = Turn(
+                id=record.id,
+                parent=record.parent,
+                picture=turn.picture,
+                image_latent=turn.image_latent,
+                instruction=record.instruction,
+                mask=turn.mask,
+                settings=record.settings,
+                context=record.context,
+                created=record.created,
+                uid=record.uid,
             )
-        session = cls(editor, model=manifest.get("model"))
-        try:
-            for record in manifest["turns"]:
-                session.turns[int(record["id"])] = _read_turn(folder, record)
-            session.head = manifest["head"]
-            session._redo_child = {int(k): int(v) for k, v in manifest.get("redo", {}).items()}
-        except SessionFileError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise SessionFileError(f"{manifest_path} is incomplete or malformed ({type(err).__name__}: {err})") from None
-        session._check_tree(manifest_path)
+        session.head = manifest.head
+        session._redo_child = dict(manifest.redo)
+        session._check_tree(Path(folder).expanduser() / MANIFEST)
         return session
 
     # ------------------------------------------------------------------ internals
@@ -297,7 +247,6 @@ class EditSession:
         if self.editor is None:
             raise EmilieError("this session has no editor: pass one to EditSession(...) or EditSession.load(...)")
         return self.editor
-
 
     def _add(self, turn: Turn) -> None:
         self.turns[turn.id] = turn
@@ -320,52 +269,3 @@ class EditSession:
         for parent, child in self._redo_child.items():
             if child not in self.turns or self.turns[child].parent != parent:
                 raise SessionFileError(f"{where}: redo link {parent} -> {child} does not match the tree")
-
-
-def _read_turn(folder: Path, record: dict) -> Turn:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    picture_path = folder / record["picture"]
-    tensors_path = folder / record["tensors"]
-    for path in (picture_path, tensors_path):
-        if not path.is_file():
-            raise SessionFileError(f"session file missing: {path}")
-    try:
-        picture = load_image(picture_path)
-    except EmilieError as err:
-        raise SessionFileError(f"session picture unreadable: {err}") from None
-    try:
-        tensors = load_file(str(tensors_path))
-    except (SafetensorError, OSError, ValueError) as err:
-        raise SessionFileError(f"session latents unreadable: {tensors_path} ({err})") from None
-    latent = tensors.get("image_latent")
-    if latent is None or latent.ndim != 4 or not torch.isfinite(latent).all():
-        raise SessionFileError(f"{tensors_path} has no usable latent")
-    mask = tensors["mask"].numpy() if "mask" in tensors else None
-    if mask is not None and mask.shape != (picture.size[1], picture.size[0]):
-        raise SessionFileError(f"{tensors_path}: the mask does not match its picture's size")
-    return Turn(
-        id=int(record["id"]),
-        parent=None if record["parent"] is None else int(record["parent"]),
-        picture=picture,
-        image_latent=latent.to(torch.float32),
-        instruction=record.get("instruction"),
-        mask=mask,
-        settings=dict(record.get("settings") or {}),
-        info=dict(record.get("info") or {}),
-        created=float(record.get("created") or 0.0),
-        uid=str(record["uid"]),
-    )
-
-
-def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    from safetensors.torch import save_file
-
-    save_file(tensors, str(path))
-
-
-def _write_once(path: Path, write) -> None:
-    # Turn files are immutable (unique names): one already there was completed by an earlier save.
-    if not path.exists():
-        atomic_write(path, write)

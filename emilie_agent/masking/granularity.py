@@ -20,14 +20,15 @@ pixels, finer than the editor's latent grid (8 pixels a cell).
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Literal, Sequence, get_args
 
 import numpy as np
 from PIL import Image
 
 from ..errors import InvalidRequestError
 
-GRANULARITIES = ("object", "region", "global")
+Granularity = Literal["object", "region", "global"]
+GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 SPREAD_OF = {"object": 0.0, "region": 0.5, "global": 1.0}
 REGION_GROWTH = 0.25  # region: grow by this share of the object's size
 MIN_FEATHER_PX = 1.5  # the thinnest soft edge, in pixels
@@ -71,17 +72,6 @@ def growth_for_spread(spread: float, size: float) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------------------------- operations
-def box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:
-    """A float mask of ``shape`` (H, W) that is 1 on the pixels a box covers (any part of)."""
-    h, w = shape
-    x0, y0, x1, y1 = (float(v) for v in box)
-    out = np.zeros((h, w), np.float32)
-    c0, c1 = max(0, int(math.floor(x0))), min(w, int(math.ceil(x1)))
-    r0, r1 = max(0, int(math.floor(y0))), min(h, int(math.ceil(y1)))
-    out[r0:r1, c0:c1] = 1.0
-    return out
-
-
 def distance_to_mask(mask: np.ndarray, max_grid: int = DISTANCE_GRID, max_distance: float = math.inf) -> np.ndarray:
     """Euclidean distance in pixels from every pixel to the nearest pixel of ``mask`` (> 0.5); 0 on the mask.
 
@@ -140,27 +130,20 @@ def _edt(inside: np.ndarray, cell_y: float = 1.0, cell_x: float = 1.0, max_dista
     return np.sqrt(out)
 
 
-def grow(mask: np.ndarray, growth: float, feather: float, distance: np.ndarray | None = None) -> np.ndarray:
+def grow(mask: np.ndarray, growth: float, feather: float) -> np.ndarray:
     """``mask`` grown by ``growth`` pixels with a linear soft edge ``feather`` pixels wide outside that.
 
-    The mask itself stays exactly 1; nothing shrinks. ``distance`` may pass a precomputed
-    :func:`distance_to_mask` of ``mask``.
+    The mask itself stays exactly 1; nothing shrinks.
     """
     base = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
     if math.isinf(growth):
         return np.ones_like(base)
-    if distance is None:
-        distance = distance_to_mask(base, max_distance=growth + max(feather, 0.0) + 1.0)
+    distance = distance_to_mask(base, max_distance=growth + max(feather, 0.0) + 1.0)
     if feather <= 0:
         soft = (distance <= growth).astype(np.float32)
     else:
         soft = np.clip(1.0 - (distance - growth) / feather, 0.0, 1.0).astype(np.float32)
     return np.maximum(base, soft)
-
-
-def feather(mask: np.ndarray, width: float) -> np.ndarray:
-    """A soft edge ``width`` pixels wide outside the mask (the mask itself is kept)."""
-    return grow(mask, 0.0, width)
 
 
 def spread_mask(mask: np.ndarray, spread: float, box: Box | None = None) -> np.ndarray:
@@ -171,20 +154,6 @@ def spread_mask(mask: np.ndarray, spread: float, box: Box | None = None) -> np.n
         return np.ones_like(base)
     growth, width = growth_for_spread(spread, object_size(base, box))
     return grow(base, growth, width)
-
-
-def region_mask(mask: np.ndarray, box: Box | None = None) -> np.ndarray:
-    """The ``region`` granularity: grown and feathered by an amount relative to the object's (box's) size."""
-    return spread_mask(mask, SPREAD_OF["region"], box)
-
-
-def object_mask(mask: np.ndarray, box: Box | None = None) -> np.ndarray:
-    """The ``object`` granularity: the mask with a thin soft edge."""
-    return spread_mask(mask, SPREAD_OF["object"], box)
-
-
-def global_mask(shape: tuple[int, int]) -> np.ndarray:
-    return np.ones(shape, np.float32)
 
 
 def union(masks: Iterable[np.ndarray], shape: tuple[int, int]) -> np.ndarray:

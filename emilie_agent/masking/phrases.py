@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InvalidRequestError
+from ..text import PLURAL_QUANTIFIERS, is_plural, require_text, same_noun
 
 # Words that name nothing by themselves. A phrase made only of these is refused.
 STOP_WORDS = frozenset(
@@ -18,17 +19,6 @@ STOP_WORDS = frozenset(
     is are be was were""".split()
 )
 DETERMINERS = frozenset("a an the this that these those his her my your our their its some any".split())
-# Markers of "many": "both cups", "all the apples", "the two dogs", "3 birds".
-PLURAL_QUANTIFIERS = frozenset(
-    "both all every each these those several many multiple few two three four five six seven eight nine ten "
-    "dozen pair couple group".split()
-)
-IRREGULAR_PLURALS = frozenset("people men women children feet teeth mice geese police cattle".split())
-# Nouns that end in s but are one thing.
-SINGULAR_S = frozenset(
-    "glass grass dress bus gas lens news series species chess boss moss cross class mass process canvas iris "
-    "cactus octopus walrus bonus campus circus status atlas".split()
-)
 # A noun phrase ends where a prepositional phrase or a relative clause starts ("the cat | on the table").
 PHRASE_BREAKS = frozenset(
     """on in at with near behind under over above below beside besides next by of from into onto inside outside
@@ -64,11 +54,7 @@ def words_of(text: str) -> list[str]:
 
 def read_target(phrase: str) -> Target:
     """Read a phrase; an empty one, or one of only stop words ("the", "it"), is an InvalidRequestError."""
-    if not isinstance(phrase, str):
-        raise InvalidRequestError(f"a target phrase must be text, not {type(phrase).__name__}")
-    text = " ".join(phrase.split())
-    if not text:
-        raise InvalidRequestError('the target phrase is empty: name what to find, e.g. "the man"')
+    text = " ".join(require_text(phrase, "target phrase", '"the man"', advice="name what to find").split())
     lowered = text.lower().rstrip(" .!?")
     invert = False
     match = _EXCEPT.match(lowered)
@@ -109,46 +95,12 @@ def head_noun(text: str) -> str:
     return noun_phrase[-1] if noun_phrase else ""
 
 
-def is_plural(text: str) -> bool:
-    """Whether a phrase asks for several things: a quantifier, a number, "and", or a plural head noun."""
-    words = words_of(text)
-    noun_phrase = first_noun_phrase(text)
-    before_head = words[: words.index(noun_phrase[0])] if noun_phrase else words
-    if any(w in PLURAL_QUANTIFIERS or (w.isdigit() and w != "1") for w in before_head):
-        return True
-    if "and" in words and noun_phrase and words.index("and") > words.index(noun_phrase[0]):
-        return True  # "the cup and the plate"
-    head = head_noun(text)
-    return _looks_plural(head)
-
-
-def _looks_plural(noun: str) -> bool:
-    if noun in IRREGULAR_PLURALS:
-        return True
-    if len(noun) < 3 or noun in SINGULAR_S or noun.endswith(("ss", "us", "is")):
-        return False
-    return noun.endswith("s")
-
-
-def stem(word: str) -> str:
-    """A crude singular: "dogs" -> "dog", "boxes" -> "box", "people" stays (compare stems, not words)."""
-    word = word.lower()
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    if _looks_plural(word) and word not in IRREGULAR_PLURALS:
-        return word[:-1]
-    return word
-
-
 def label_matches(label: str, head: str) -> bool:
     """Whether a detector's label for a box names the head noun (so "table" in "the cat on the table" does not
     pass for the cat)."""
     if not head:
         return True
-    wanted = stem(head)
-    return any(stem(w) == wanted for w in words_of(label))
+    return any(same_noun(w, head) for w in words_of(label))
 
 
 def clean_label(label: str) -> str:

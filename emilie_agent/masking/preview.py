@@ -25,7 +25,7 @@ def draw_mask_preview(
 ) -> Image.Image:
     """The picture with the mask tinted over it (strength follows soft values), boxes and labels drawn.
 
-    ``result_or_mask``: a :class:`~emilie_agent.masking.masker.MaskResult` (its boxes, scores and labels are drawn
+    ``result_or_mask``: a :class:`~emilie_agent.masking.types.MaskResult` (its boxes, scores and labels are drawn
     unless ``boxes`` / ``labels`` are given) or a float HxW mask in [0, 1]. A result that found nothing gets a
     line saying so. Returns a new RGB picture of the picture's size.
     """

@@ -1,24 +1,33 @@
-"""Where model weights come from: a hub id, a local folder, or the name ``tiny``.
+"""Where model weights come from: a hub id, a local folder, or a named model (``tiny``, ``toy``).
 
 Hub ids and local folders go straight to the libraries' own ``from_pretrained`` (which read the HF cache and
 honour ``HF_HUB_OFFLINE``). ``tiny`` builds a small random-weight model once, saves it with
 ``save_pretrained`` into a cache folder, and from then on is loaded like any local folder: tests exercise
-the same code path as real weights.
+the same code path as real weights. ``toy`` names the small models trained on the toy world, packaged in
+``emilie_agent/toyworld/models/<kind>`` by ``python tools/train_toy.py``.
+
+A model folder may carry the settings that suit it in ``emilie_toy.json`` (see :func:`model_defaults`).
 
 When weights cannot be had, :func:`model_not_available` turns the libraries' many exception types into one
 :class:`~emilie_agent.errors.ModelNotAvailableError` that says what is missing and how to get it.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import ModelNotAvailableError
 
 TINY = "tiny"
+TOY = "toy"
+TOY_KINDS = ("instruct-pix2pix", "grounding-dino", "sam")
+# The packaged toy models: emilie_agent/toyworld/models/<kind>, next to this package's own folder.
+TOY_ROOT = Path(__file__).resolve().parent.parent / "toyworld" / "models"
+MODEL_DEFAULTS_FILE = "emilie_toy.json"
 # Bump when a tiny builder changes, so that stale cached tiny models are rebuilt.
 TINY_VERSION = 2
 
@@ -32,11 +41,12 @@ def cache_root() -> Path:
     return Path(base) / "emilie-agent"
 
 
-def _tiny_builders() -> dict[str, Callable[[Path, int], None]]:
-    # Imported lazily: the builders pull in diffusers / transformers.
-    from ..testing import tiny_editor
+def tiny_builders() -> dict[str, Callable[[Path, int], None]]:
+    """Every tiny model's builder by kind (the editor's and the masker's): ``builder(folder, seed)``."""
+    # Imported lazily: the test-only builders pull in diffusers / transformers, which loading a folder never needs.
+    from ..testing import tiny_editor, tiny_masker
 
-    return tiny_editor.BUILDERS
+    return {**tiny_editor.BUILDERS, **tiny_masker.BUILDERS}
 
 
 def tiny_model_dir(kind: str, seed: int = 0) -> Path:
@@ -45,7 +55,7 @@ def tiny_model_dir(kind: str, seed: int = 0) -> Path:
     The build goes to a temporary folder that is renamed into place, so a crash mid-build never
     leaves a half-written model that later loads fail on.
     """
-    builders = _tiny_builders()
+    builders = tiny_builders()
     if kind not in builders:
         raise ValueError(f"no tiny model of kind {kind!r}; known: {', '.join(sorted(builders))}")
     folder = cache_root() / "tiny" / f"{kind}-seed{seed}-v{TINY_VERSION}"
@@ -68,12 +78,45 @@ def tiny_model_dir(kind: str, seed: int = 0) -> Path:
     return folder
 
 
+def toy_model_dir(kind: str) -> Path:
+    """The packaged toy model ``kind``; ModelNotAvailableError saying how to build it when it is not there."""
+    if kind not in TOY_KINDS:
+        raise ValueError(f"no toy model of kind {kind!r}; known: {', '.join(TOY_KINDS)}")
+    folder = TOY_ROOT / kind
+    if not folder.is_dir() or not any(folder.iterdir()):
+        raise ModelNotAvailableError(
+            f"cannot load the toy {kind} model: the toy models are not built (no {folder}); build them with "
+            "`python tools/train_toy.py`, or use `--models tiny` for random weights"
+        )
+    return folder
+
+
 def resolve_model(name_or_path: str | os.PathLike, kind: str) -> str:
-    """Map ``tiny`` to its built folder; pass local folders and hub ids through unchanged."""
+    """Map ``tiny`` and ``toy`` to their folders; pass local folders and hub ids through unchanged."""
     name = os.fspath(name_or_path)
     if name == TINY:
         return str(tiny_model_dir(kind))
+    if name == TOY:
+        return str(toy_model_dir(kind))
     return name
+
+
+def model_defaults(folder: str | os.PathLike) -> dict[str, Any]:
+    """The settings a model folder recommends for itself, from its ``emilie_toy.json``; {} when it has none.
+
+    E.g. ``{"text_scale": 3.0, "image_scale": 1.5, "steps": 20, "size": 64}``: guidance that suits a small model
+    and the picture size it was trained at. Hub ids have none (the file is not fetched).
+    """
+    path = Path(folder) / MODEL_DEFAULTS_FILE
+    if not os.path.isdir(folder) or not path.is_file():
+        return {}
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelNotAvailableError(f"cannot read {path}: {type(err).__name__}: {_first_line(err)}") from None
+    if not isinstance(values, dict):
+        raise ModelNotAvailableError(f"{path} must hold a JSON object such as {{\"steps\": 20, \"size\": 64}}")
+    return values
 
 
 def looks_local(name: str) -> bool:
@@ -94,7 +137,7 @@ def model_not_available(name: str, what: str, err: BaseException) -> ModelNotAva
         hint = (
             f"{what} {name!r} is not in the Hugging Face cache"
             + (" and HF_HUB_OFFLINE is set" if offline else " and could not be downloaded")
-            + f". Get it on a machine with network with `python tools/fetch_weights.py {name}` "
+            + f". Get it on a machine with network with `emilie-agent fetch {name}` "
             "(or `huggingface-cli download " + name + "`), then copy the HF cache here or pass the "
             "downloaded folder instead of the hub id; `--models tiny` runs on tiny random weights"
         )

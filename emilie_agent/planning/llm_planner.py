@@ -1,61 +1,46 @@
 """A request planner backed by any LangChain chat model.
 
-The model gets the system prompt (``prompts/planner_system.md``), a few worked examples
+The model gets the system prompt (``prompts/planner_system.md``) followed by the JSON schema of the answer,
+generated from the :class:`~emilie_agent.planning.plan.Plan` model; then a few worked examples
 (``prompts/planner_examples.json``), the session's earlier steps and the request. Where the model supports
-structured output (tool calling / JSON schema) we use it; otherwise, as with LangChain's fake chat models, we
-ask for JSON in the text and parse it. Either way the answer is validated against :class:`~emilie_agent.planning.plan.Plan`;
-an answer that does not validate is sent back once with the error ("repair"), then we give up with a clear
+structured output (tool calling) the same model is its tool schema (``with_structured_output``); otherwise, as
+with LangChain's fake chat models, the text answer is read by LangChain's ``JsonOutputParser`` (code fences
+included). Either way the answer is validated against :class:`Plan`; an answer that does not validate is sent
+back once with the error ("repair"), then we give up with a clear
 :class:`~emilie_agent.errors.PlanValidationError`.
 
-LangChain is an optional dependency (``pip install "emilie-agent[llm]"``) and is imported only here, lazily.
+LangChain is an optional dependency (``pip install "emilie-agent[llm]"``): it is imported only inside the
+functions that talk to the model, so that this module, and ``emilie-agent plan`` with the rule planner, load
+without it.
 """
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Sequence
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
-from ..errors import EmilieError, InvalidRequestError, PlanValidationError
+from ..errors import EmilieError, PlanValidationError
+from ..text import require_text
 from .plan import Plan, Step
 from .prompts import read_prompt
 
 INSTALL_HINT = 'the llm planner needs LangChain: pip install "emilie-agent[llm]"'
 
-# The JSON schema the model fills in. Hand-written rather than generated so that it has no $refs, which some
-# providers' tool schemas reject; Plan/Step still do the real validation.
-PLAN_SCHEMA: dict[str, Any] = {
-    "title": "plan",
-    "description": "The picture edits that carry out the person's request, in order.",
-    "type": "object",
-    "properties": {
-        "steps": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "instruction": {"type": "string", "description": "imperative InstructPix2Pix edit"},
-                    "scope": {"type": "string", "enum": ["global", "local"]},
-                    "target": {
-                        "anyOf": [{"type": "string"}, {"type": "null"}],
-                        "description": "local: noun phrase the masker looks for; global: null",
-                    },
-                    "invert": {"type": "boolean", "description": "local only: edit everything except the target"},
-                },
-                "required": ["instruction", "scope", "target", "invert"],
-            },
-        }
-    },
-    "required": ["steps"],
-}
-
 REPAIR_REQUEST = (
     "That answer is not a valid plan: {error}\n"
-    "Answer again with only the corrected JSON object: "
-    '{{"steps": [{{"instruction": ..., "scope": "global" or "local", "target": ... or null, "invert": ...}}]}}'
+    "Answer again with only the corrected JSON object, in the schema given in the instructions."
 )
+
+
+class PlanAnswer(Plan):
+    """The picture edits that carry out the person's request, in order."""
+
+    # What the model fills in: a Plan without the request, which we already have. The tool is named "plan".
+    model_config = ConfigDict(title="plan")
+
+    request: SkipJsonSchema[str] = ""
 
 
 class LLMPlanner:
@@ -66,14 +51,14 @@ class LLMPlanner:
             raise ValueError("max_repairs must be >= 0")
         self.model = _chat_model(model)
         self.max_repairs = max_repairs
-        self.system_prompt = read_prompt("planner_system.md")
+        self.system_prompt = read_prompt("planner_system.md").rstrip() + "\n\n" + _format_instructions()
         self.examples = json.loads(read_prompt("planner_examples.json"))
         self._structured = _structured_model(self.model)
 
     def plan(self, request: str, history: Sequence[Step] = ()) -> Plan:
         """Plan ``request``; ``history`` holds the session's earlier steps, most recent last."""
-        if not isinstance(request, str) or not request.strip():
-            raise InvalidRequestError("the request is empty: say what to change, e.g. \"make the sky purple\"")
+        require_text(request, "request", '"make the sky purple"')
+        # LangChain is an optional extra: imported only once a model is asked.
         from langchain_core.messages import AIMessage, HumanMessage
 
         messages = self._messages(request, history)
@@ -94,6 +79,7 @@ class LLMPlanner:
     # -- the conversation ---------------------------------------------------------------------------------
 
     def _messages(self, request: str, history: Sequence[Step]) -> list:
+        # LangChain is an optional extra: imported only once a model is asked.
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         messages: list = [SystemMessage(content=self.system_prompt)]
@@ -106,19 +92,22 @@ class LLMPlanner:
         return messages
 
     def _ask(self, messages: list) -> tuple[Any, str]:
-        """The model's answer (a dict from structured output, or text) and its text for a repair round."""
+        """The model's answer (a PlanAnswer, the arguments of its tool call, or text) and its text for a repair
+        round."""
         try:
             if self._structured is not None:
                 result = self._structured.invoke(messages)
                 if result.get("parsed") is not None:
-                    return result["parsed"], json.dumps(result["parsed"])
+                    parsed: PlanAnswer = result["parsed"]
+                    return parsed, parsed.model_dump_json(exclude={"request"})
+                # The tool call did not validate as a plan: validate it ourselves, for the repair message.
                 raw = result.get("raw")
                 tool_calls = getattr(raw, "tool_calls", None) or []
                 if tool_calls:
                     return tool_calls[0].get("args"), json.dumps(tool_calls[0].get("args"))
-                text = _text(getattr(raw, "content", ""))
+                text = raw.text if raw is not None else ""
                 return text, text
-            text = _text(self.model.invoke(messages).content)
+            text = self.model.invoke(messages).text
             return text, text
         except EmilieError:
             raise
@@ -133,6 +122,7 @@ def _chat_model(model: Any):
         if ":" not in name:
             raise EmilieError(f'--model must be "provider:name", e.g. "openai:gpt-4o-mini" (got {model!r})')
         try:
+            # LangChain is an optional extra: say how to install it when it is missing.
             from langchain.chat_models import init_chat_model
         except ImportError as err:
             raise EmilieError(INSTALL_HINT) from err
@@ -146,11 +136,19 @@ def _chat_model(model: Any):
 
 
 def _structured_model(model: Any):
-    """The model with structured output into PLAN_SCHEMA, or None where the model cannot do it."""
+    """The model with structured output into :class:`PlanAnswer` (as a tool), or None where it cannot do it."""
     try:
-        return model.with_structured_output(PLAN_SCHEMA, include_raw=True)
+        return model.with_structured_output(PlanAnswer, include_raw=True)
     except (NotImplementedError, AttributeError):  # fake chat models, or a plain Runnable
         return None
+
+
+def _format_instructions() -> str:
+    """LangChain's words for "answer with JSON in this schema", with the schema of :class:`PlanAnswer`."""
+    # LangChain is an optional extra: imported only once a planner is made (a model is at hand, so it is there).
+    from langchain_core.output_parsers import JsonOutputParser
+
+    return JsonOutputParser(pydantic_object=PlanAnswer).get_format_instructions()
 
 
 def _user_text(request: str, history: Sequence[Step]) -> str:
@@ -160,44 +158,25 @@ def _user_text(request: str, history: Sequence[Step]) -> str:
     return f"Earlier steps in this session, oldest first:\n{earlier}\n\nRequest: {request.strip()}"
 
 
-def _text(content: Any) -> str:
-    """The text of a message's content, which may be a string or a list of content blocks."""
-    if isinstance(content, str):
-        return content
-    parts = []
-    for block in content or ():
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(str(block.get("text", "")))
-    return "".join(parts)
-
-
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
-
-
 def _validated_plan(request: str, answer: Any) -> Plan:
-    """A Plan from the model's answer: a dict, a list of steps, or text holding JSON. ValueError otherwise."""
+    """A Plan from the model's answer: a PlanAnswer, a dict, a list of steps, or text holding JSON (in a code
+    fence or not). ValueError otherwise."""
+    if isinstance(answer, PlanAnswer):
+        return Plan(request=request, steps=answer.steps)
     if isinstance(answer, str):
-        answer = _parse_json(answer)
+        # LangChain is an optional extra: only a LangChain model gives a text answer.
+        from langchain_core.exceptions import OutputParserException
+        from langchain_core.output_parsers import JsonOutputParser
+
+        try:
+            answer = JsonOutputParser().parse(answer)
+        except OutputParserException as err:
+            raise ValueError("the answer is not valid JSON") from err
     if isinstance(answer, list):
         answer = {"steps": answer}
     if not isinstance(answer, dict) or "steps" not in answer:
         raise ValueError('expected a JSON object with a "steps" list')
     return Plan(request=request, steps=answer["steps"])
-
-
-def _parse_json(text: str) -> Any:
-    text = _FENCE.sub("", text.strip())
-    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    if not starts:
-        raise ValueError("the answer holds no JSON")
-    start = min(starts)
-    end = max(text.rfind("}"), text.rfind("]")) + 1
-    try:
-        return json.loads(text[start:end])
-    except json.JSONDecodeError as err:
-        raise ValueError(f"the answer is not valid JSON ({err.msg} at character {err.pos})") from err
 
 
 def _one_line(err: Exception) -> str:

@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..errors import InvalidRequestError
+from ..text import require_text
+
 
 class Step(BaseModel):
     """One edit: an imperative instruction and where it applies."""
@@ -25,10 +28,10 @@ class Step(BaseModel):
     @field_validator("instruction")
     @classmethod
     def _instruction_not_empty(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value:
-            raise ValueError("the instruction is empty")
-        return value
+        try:
+            return " ".join(require_text(value, "instruction").split())
+        except InvalidRequestError as err:  # pydantic reports ValueErrors as validation errors
+            raise ValueError(str(err)) from None
 
     @field_validator("target")
     @classmethod

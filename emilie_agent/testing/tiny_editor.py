@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from diffusers import (
+    AutoencoderKL,
+    EulerAncestralDiscreteScheduler,
+    StableDiffusionInstructPix2PixPipeline,
+    UNet2DConditionModel,
+)
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 TINY_TOKEN_LIMIT = 77
 
@@ -33,8 +40,6 @@ def build_tiny_clip_tokenizer():
 
     Any text tokenizes (one token per byte), which is all random weights need.
     """
-    from transformers import CLIPTokenizer
-
     chars = list(_bytes_to_unicode().values())
     vocab: dict[str, int] = {}
     for token in ["<|startoftext|>", "<|endoftext|>"] + chars + [c + "</w>" for c in chars]:
@@ -45,14 +50,6 @@ def build_tiny_clip_tokenizer():
 
 def build_tiny_instruct_pix2pix(folder: Path, seed: int = 0) -> None:
     """An InstructPix2Pix pipeline: 8-channel UNet, 2-block VAE, 5-layer CLIP text encoder."""
-    from diffusers import (
-        AutoencoderKL,
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionInstructPix2PixPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel
-
     tokenizer = build_tiny_clip_tokenizer()
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -110,10 +107,3 @@ def build_tiny_instruct_pix2pix(folder: Path, seed: int = 0) -> None:
 BUILDERS: dict[str, Callable[[Path, int], None]] = {
     "instruct-pix2pix": build_tiny_instruct_pix2pix,
 }
-
-try:  # The masker's tiny models (GroundingDINO, SAM) live beside their backend.
-    from .tiny_masker import BUILDERS as _MASKER_BUILDERS
-
-    BUILDERS.update(_MASKER_BUILDERS)
-except ImportError:  # pragma: no cover - masker not installed in this build
-    pass

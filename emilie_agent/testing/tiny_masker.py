@@ -8,12 +8,12 @@ The sizes are chosen so that, as with the real models, the SAM image encoder is 
 first phrase (the tiny SAM works at the real 1024 px, the tiny detector at 64 px): that is what the masker's cached
 embedding saves, and what ``tools/bench_masker.py`` measures.
 
-Also here: :func:`build_tiny_bert_folder` and :func:`build_tiny_original_models`, the same idea for the
-original ``groundingdino-py`` / ``segment-anything`` packages (config + checkpoint files).
+The same idea for the original ``groundingdino-py`` / ``segment-anything`` packages (config + checkpoint
+files) is in :mod:`emilie_agent.testing.tiny_original_masker`: that one uses the original backend, which uses the
+model loader, which uses this module to build ``tiny``; kept apart, the three import each other in no loop.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -42,7 +42,7 @@ def build_tiny_bert_tokenizer():
     return BertTokenizer(vocab=vocab, do_lower_case=True)
 
 
-def _tiny_bert_config(vocab_size: int, max_len: int = 64):
+def tiny_bert_config(vocab_size: int, max_len: int = 64):
     from transformers import BertConfig
 
     return BertConfig(
@@ -75,7 +75,7 @@ def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> None:
             image_size=64,
             out_features=["stage2", "stage3", "stage4"],
         ),
-        text_config=_tiny_bert_config(len(tokenizer.get_vocab())),
+        text_config=tiny_bert_config(len(tokenizer.get_vocab())),
         num_queries=30,
         encoder_layers=1,
         encoder_ffn_dim=32,
@@ -137,99 +137,6 @@ def build_tiny_sam(folder: Path, seed: int = 0) -> None:
     )
     model.save_pretrained(folder)
     SamProcessor(image_processor=image_processor).save_pretrained(folder)
-
-
-# ---------------------------------------------------------------------------------------------------- original
-def build_tiny_bert_folder(folder: Path, seed: int = 0) -> Path:
-    """A local BERT (model + vocab) that groundingdino-py can use as ``text_encoder_type`` instead of the hub's."""
-    from transformers import BertModel
-
-    tokenizer = build_tiny_bert_tokenizer()
-    torch.manual_seed(seed)
-    BertModel(_tiny_bert_config(len(tokenizer.get_vocab()), max_len=256)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-# A GroundingDINO config (the format of groundingdino/config/GroundingDINO_SwinT_OGC.py) with a small
-# transformer. The Swin-T backbone is fixed by the package (it cannot be made smaller by configuration).
-_TINY_GDINO_CONFIG = """\
-batch_size = 1
-modelname = "groundingdino"
-backbone = "swin_T_224_1k"
-position_embedding = "sine"
-pe_temperatureH = 20
-pe_temperatureW = 20
-return_interm_indices = [1, 2, 3]
-backbone_freeze_keywords = None
-enc_layers = 1
-dec_layers = 1
-pre_norm = False
-dim_feedforward = 64
-hidden_dim = 256  # the text branch hard-codes 256-wide positional embeddings
-dropout = 0.0
-nheads = 8
-num_queries = 30
-query_dim = 4
-num_patterns = 0
-num_feature_levels = 4
-enc_n_points = 2
-dec_n_points = 2
-two_stage_type = "standard"
-two_stage_bbox_embed_share = False
-two_stage_class_embed_share = False
-transformer_activation = "relu"
-dec_pred_bbox_embed_share = True
-dn_box_noise_scale = 1.0
-dn_label_noise_ratio = 0.5
-dn_label_coef = 1.0
-dn_bbox_coef = 1.0
-embed_init_tgt = True
-dn_labelbook_size = 2000
-max_text_len = 256
-text_encoder_type = {text_encoder!r}
-use_text_enhancer = True
-use_fusion_layer = True
-use_checkpoint = False
-use_transformer_ckpt = False
-use_text_cross_attention = True
-text_dropout = 0.0
-fusion_dropout = 0.0
-fusion_droppath = 0.0
-sub_sentence_present = True
-"""
-
-# A small SAM: same layout as sam_vit_b (so the checkpoint loads through the same code), tiny encoder.
-TINY_SAM_ARCH = dict(encoder_embed_dim=32, encoder_depth=2, encoder_num_heads=2, encoder_global_attn_indexes=[1])
-
-
-def build_tiny_original_models(folder: Path, seed: int = 0) -> dict[str, str]:
-    """Files for the ``original`` backend, as a user would have them: a GroundingDINO config (.py) and
-    checkpoint (.pth, ``{"model": state_dict}``), a SAM checkpoint (.pth, a state_dict) and a local BERT.
-
-    Returns the keyword arguments for ``Masker.from_pretrained(backend="original", ...)``.
-    """
-    from groundingdino.util.slconfig import SLConfig
-    from segment_anything.build_sam import _build_sam
-
-    from ..masking.backends.original import build_groundingdino
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    bert = build_tiny_bert_folder(folder / "bert", seed)
-    config_path = folder / "groundingdino_tiny.py"
-    config_path.write_text(_TINY_GDINO_CONFIG.format(text_encoder=str(bert)))
-    torch.manual_seed(seed)
-    detector = build_groundingdino(SLConfig.fromfile(str(config_path)))
-    detector_path = folder / "groundingdino_tiny.pth"
-    torch.save({"model": detector.state_dict()}, detector_path)
-    torch.manual_seed(seed + 1)
-    sam = _build_sam(**TINY_SAM_ARCH, checkpoint=None)
-    sam_path = folder / "sam_tiny.pth"
-    torch.save(sam.state_dict(), sam_path)
-    kwargs = dict(detector_config=str(config_path), detector=str(detector_path), segmenter=str(sam_path))
-    (folder / "masker_kwargs.json").write_text(json.dumps(kwargs, indent=2))
-    return kwargs
 
 
 BUILDERS: dict[str, Callable[[Path, int], None]] = {

@@ -6,7 +6,6 @@ targets and granularities are exact); the end-to-end CLI tests use the real (tin
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -14,15 +13,17 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage
 
 from emilie_agent.agent.agent import EditingAgent, choose_granularity
-from emilie_agent.editing.editor import EditSettings
+from emilie_agent.editing.settings import EditSettings
 from emilie_agent.errors import EditFailedError, PlanValidationError, TargetNotFoundError
 from emilie_agent.planning.llm_planner import LLMPlanner
 from emilie_agent.planning.plan import Step
 from emilie_agent.planning.rule_planner import RulePlanner
 from emilie_agent.editing.session import EditSession
-from tests.fakes import REGION_GROWTH, BoxMasker, dilate
+from tests.fakes import BoxMasker, dilate
 
 FAST = EditSettings(steps=2, seed=10, preserve="exact")
+
+
 @pytest.fixture
 def session(tiny_editor, picture):
     return EditSession.start(tiny_editor, picture, model="tiny")
@@ -46,13 +47,13 @@ def test_three_step_request_makes_three_turns_with_the_right_scopes_and_masks(se
     assert [t.id for t in reply.turns] == [1, 2, 3]
     assert [s.status for s in reply.steps] == ["done", "done", "done"]
     winter, door, rest = reply.turns
-    assert (winter.info["scope"], winter.mask) == ("global", None)
-    assert (door.info["scope"], door.info["target"], door.info["invert"]) == ("local", "door", False)
+    assert (winter.context.scope, winter.mask) == ("global", None)
+    assert (door.context.scope, door.context.target, door.context.invert) == ("local", "door", False)
     assert np.array_equal(door.mask, masker.box_mask(picture.size, "door"))
-    assert (rest.info["target"], rest.info["invert"]) == ("man", True)
+    assert (rest.context.target, rest.context.invert) == ("man", True)
     assert np.array_equal(rest.mask, 1.0 - masker.box_mask(picture.size, "man"))
     # Seeds differ per step and are recorded: settings.seed + turn id.
-    assert [t.settings["seed"] for t in reply.turns] == [11, 12, 13]
+    assert [t.settings.seed for t in reply.turns] == [11, 12, 13]
     assert all(t.picture.size == picture.size for t in reply.turns)
     assert [t.id for t in session.history()] == [0, 1, 2, 3]
     # Exact preservation: outside the door's mask the picture is untouched.
@@ -94,7 +95,7 @@ def test_the_chosen_granularity_reaches_the_masker(session, masker):
     agent = make_agent(session, masker)
     agent.handle("put a red scarf on the man")
     assert masker.calls == [("man", "region", False)]
-    assert session.current.info["granularity"] == "region"
+    assert session.current.context.granularity == "region"
 
 
 def test_target_not_found_is_reported_and_skipped(session, masker):
@@ -179,8 +180,34 @@ def test_later_messages_see_the_earlier_steps_and_reuse_their_masks(session, mas
     hat_turn, bigger_turn = session.turns[1], session.turns[2]
     assert reply.ok and bigger_turn.parent == hat_turn.id
     assert np.array_equal(bigger_turn.mask, hat_turn.mask)
-    assert bigger_turn.info["mask_source"] == "turn #1"
+    assert bigger_turn.context.mask_source == "turn #1"
     assert "used the mask of turn #1" in reply.text
+
+
+class ForgetfulMasker(BoxMasker):
+    """Finds each thing only the first time it is asked: after an edit has repainted it, it is not recognised."""
+
+    def mask(self, image, phrase, granularity="object", spread=None, invert=False, multiple=None):
+        key = phrase.lower().removeprefix("the ").strip()
+        if any(call[0].lower().removeprefix("the ").strip() == key for call in self.calls):
+            phrase = "nothing known"
+        return super().mask(image, phrase, granularity, spread, invert, multiple)
+
+
+def test_everything_except_a_thing_an_earlier_edit_masked_inverts_that_edits_mask(session):
+    masker = ForgetfulMasker()
+    agent = EditingAgent(session, masker=masker, settings=FAST)
+    agent.handle("make the man red")
+    reply = agent.handle("make everything except the man blue")
+    red, blue = session.turns[1], session.turns[2]
+    assert reply.ok and blue.parent == red.id
+    assert masker.calls[-1] == ("nothing known", "object", True)  # the masker did not find the man again
+    # The remembered mask, inverted: the second edit changes exactly what the first one did not.
+    assert np.array_equal(red.mask, masker.box_mask(session.turns[0].picture.size, "man"))
+    assert np.array_equal(blue.mask, 1.0 - red.mask)
+    assert (blue.context.invert, blue.context.mask_source) == (True, "turn #1")
+    assert "used the mask of turn #1 'make the man red'" in reply.text
+    assert f"{1.0 - red.mask.mean():.0%}" in reply.text
 
 
 def test_undo_redo_history_and_branches(session, masker):
@@ -313,7 +340,7 @@ def test_malformed_llm_plan_is_repaired(session, masker):
     )
     agent = EditingAgent(session, planner=LLMPlanner(model), masker=masker, settings=FAST)
     reply = agent.handle("paint the door blue")
-    assert reply.ok and session.current.info["target"] == "door"
+    assert reply.ok and session.current.context.target == "door"
 
 
 def test_malformed_llm_plan_that_stays_malformed_is_refused(session, masker):

@@ -67,6 +67,8 @@ def test_edit_requests_are_not_commands(message):
         ("add snow on the roof", "snow", True),
         ("put a hat on the man", "the hat", True),
         ("put hats on the men", "hat", True),
+        ("remove the people", "the person", True),  # the same noun in either number
+        ("sharpen the knives", "knife", True),
         ("make it winter", "the snow", False),
         ("make the sky blue", "the sky is", False),  # every content word must be there
         ("make it look old", "the", False),  # nothing to look for

@@ -1,12 +1,17 @@
 """The LangChain tools, alone and driven by a LangChain agent (a fake chat model that emits tool calls)."""
 from __future__ import annotations
 
+import base64
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
 from emilie_agent.agent.agent import EditingAgent
-from emilie_agent.editing.editor import EditSettings
+from emilie_agent.editing.settings import EditSettings
 from emilie_agent.agent.langchain_tools import make_langchain_agent, make_session_tools
 from emilie_agent.editing.session import EditSession
 from tests.fakes import BoxMasker
@@ -41,6 +46,10 @@ def by_name(tools):
     return {tool.name: tool for tool in tools}
 
 
+def agent_of(tools):
+    return tools[0].metadata["emilie_agent"]
+
+
 def test_tools_have_typed_schemas_and_descriptions_for_an_llm(tools):
     assert [tool.name for tool in tools] == TOOL_NAMES
     edit = by_name(tools)["edit_image"]
@@ -58,7 +67,7 @@ def test_tools_edit_undo_redo_and_report_in_short_text(tools, session):
     t = by_name(tools)
     text = t["edit_image"].invoke({"instruction": "make the door blue", "target": "the door"})
     assert "'the door'" in text and "turn #1" in text and "seed 1" in text
-    assert session.current.info["target"] == "the door"
+    assert session.current.context.target == "the door"
     text = t["edit_image"].invoke({"instruction": "make it black and white", "target": "man", "invert": True})
     assert "everything except 'man'" in text
     assert "Undid" in t["undo"].invoke({"steps": 2}) and session.head == 0
@@ -124,3 +133,36 @@ def test_a_langchain_agent_drives_the_tools_with_an_undo_in_the_middle(tools, se
     assert [t.id for t in session.history()] == [0, 1, 3]
     assert "#2 'put a red scarf on the man'" in replies["c6"] and "* " in replies["c6"]
     assert [t.id for t in EditSession.load(tmp_path / "s").history()] == [0, 1, 3]
+
+
+def test_mask_previews_come_back_as_artifacts_the_model_does_not_see(tools, session, picture):
+    t = by_name(tools)
+    message = t["edit_image"].invoke(call("edit_image", "e1", instruction="make the door blue", target="door"))
+    assert isinstance(message, ToolMessage) and "turn #1" in message.content
+    [block] = message.artifact
+    assert (block["type"], block["mime_type"], block["extras"]) == ("image", "image/png", {"label": "turn #1 mask"})
+    preview = Image.open(io.BytesIO(base64.b64decode(block["base64"])))
+    assert np.array_equal(np.asarray(preview), np.asarray(agent_of(tools).last_reply.mask_previews[0][1]))
+    assert preview.size == picture.size
+    message = t["preview_mask"].invoke(call("preview_mask", "p1", target="man"))
+    assert "of the picture" in message.content
+    assert [b["extras"]["label"] for b in message.artifact] == ["mask for man"]
+    # Tools without pictures answer with text only; a global edit has no mask to show.
+    assert t["undo"].invoke(call("undo", "u1")).artifact is None
+    assert t["edit_image"].invoke(call("edit_image", "e2", instruction="make it snow")).artifact == []
+
+
+@pytest.mark.parametrize(
+    "name, args, problem",
+    [
+        ("undo", {"steps": 0}, "steps: Input should be greater than or equal to 1"),
+        ("redo", {"steps": "many"}, "steps: Input should be a valid integer"),
+        ("edit_image", {"target": "door"}, "instruction: Field required"),
+        ("preview_mask", {"target": "man", "granularity": "everywhere"}, "granularity: Input should be 'auto'"),
+    ],
+)
+def test_bad_arguments_are_an_error_text_not_an_exception(tools, session, name, args, problem):
+    message = by_name(tools)[name].invoke(call(name, "bad", **args))
+    assert message.status == "error"
+    assert message.content.startswith("Error: bad arguments: ") and problem in message.content
+    assert len(session) == 1 and session.head == 0

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from emilie_agent.cli.main import main
-from tests.fakes import dilate
+from emilie_agent.masking.masker import Masker
+from tests.fakes import BoxMasker, dilate
 
 FAST = ["--models", "tiny", "--steps", "2", "--quiet", "--device", "cpu"]
 
@@ -87,13 +88,28 @@ def test_one_shot_refuses_options_of_planned_requests(image_file, tmp_path, caps
     assert not out.exists()
 
 
-def test_target_makes_the_mask_and_the_edit_stays_inside(image_file, tmp_path, capsys):
+def test_target_makes_the_mask_and_the_edit_stays_inside(image_file, tmp_path, capsys, monkeypatch):
+    # A masker that knows where "the man" is (the tiny random SAM outlines nothing in particular), made from
+    # the options the command line read.
+    masker, options = BoxMasker(), []
+    monkeypatch.setattr(Masker, "from_options", classmethod(lambda cls, given: options.append(given) or masker))
     out, preview = tmp_path / "out.png", tmp_path / "preview.png"
-    argv = ["edit", str(image_file), "make it red", "--target", "the square", "--box-threshold", "0",
+    argv = ["edit", str(image_file), "make it red", "--target", "the man", "--box-threshold", "0",
             "--text-threshold", "0", "--mask-preview", str(preview), "-o", str(out), *FAST]
     assert main(argv) == 0
     assert Image.open(out).size == (48, 40) and Image.open(preview).size == (48, 40)
-    assert "mask for 'the square'" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "mask for 'the man'" in captured.err
+    assert (options[0].box_threshold, options[0].text_threshold, options[0].detector_name) == (0.0, 0.0, "tiny")
+    assert masker.calls == [("the man", "object", False)]
+    # The edit changed the man's box and nothing away from it (--preserve exact is the default).
+    mask = masker.box_mask((48, 40), "man")
+    assert f"mask covering {mask.mean():.0%}" in captured.out
+    before, after = np.asarray(Image.open(image_file)), np.asarray(Image.open(out))
+    far = ~dilate(mask > 0, 8)
+    assert far.mean() > 0.3
+    assert np.array_equal(after[far], before[far])
+    assert not np.array_equal(after[mask > 0], before[mask > 0])
 
 
 def test_target_not_found_exits_nonzero_with_clear_message_and_writes_nothing(image_file, tmp_path, capsys):

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from emilie_agent.agent.request import write_contact_sheet
+from emilie_agent.cli import options
 from emilie_agent.cli.main import main
-from emilie_agent.cli import options as common
+from emilie_agent.cli.progress import ProgressBar
 from emilie_agent.editing.session import EditSession
 from tests.fakes import make_picture
 
@@ -49,13 +51,16 @@ def test_three_step_request_writes_turns_masks_sheet_and_a_session_that_resumes(
     session = EditSession.load(out / "session")
     turns = session.history()
     assert [t.id for t in turns] == [0, 1, 2, 3]
-    assert [(t.info["scope"], t.info["target"], t.info["invert"]) for t in turns[1:]] == [
+    # The sheet shows exactly those four turns: the sheet of the saved session's history, pixel for pixel.
+    assert write_contact_sheet(session, tmp_path / "expected.png") == 4
+    assert np.array_equal(np.asarray(sheet), np.asarray(Image.open(tmp_path / "expected.png")))
+    assert [(t.context.scope, t.context.target, t.context.invert) for t in turns[1:]] == [
         ("global", None, False),
         ("local", "door", False),
         ("local", "man", True),
     ]
     assert turns[1].mask is None and turns[2].mask is not None
-    assert [t.info["granularity"] for t in turns[1:]] == ["global", "object", "object"]
+    assert [t.context.granularity for t in turns[1:]] == ["global", "object", "object"]
     assert all(t.picture.size == SIZE for t in turns)
     # The inverted step's mask is the masker's mask for "man" on the picture it edited, inverted.
     from emilie_agent.masking.masker import Masker
@@ -72,12 +77,12 @@ def test_three_step_request_writes_turns_masks_sheet_and_a_session_that_resumes(
 
 
 def test_interrupt_during_the_second_step_leaves_exactly_the_first_turn(image_file, tmp_path, monkeypatch, capsys):
-    class InterruptingBar(common.ProgressBar):
+    class InterruptingBar(ProgressBar):
         def __call__(self, done, total):
             if self.label.startswith("step 2/"):
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(common, "ProgressBar", InterruptingBar)
+    monkeypatch.setattr(options, "ProgressBar", InterruptingBar)  # the bar each step of a planned request gets
     out = tmp_path / "out"
     assert edit(image_file, "make it snow, then make it foggy, then make it look like a painting", out) == 130
     assert "holds the 1 step(s) finished before it" in capsys.readouterr().err

@@ -75,11 +75,29 @@ def test_bad_requests_are_one_line_errors(picture_path, tmp_path, capsys, monkey
 def test_masker_options_are_shared_with_edit():
     import argparse
 
-    from emilie_agent.masking.masker import add_masker_arguments
+    from emilie_agent.cli.options import add_device_arguments, add_masker_arguments, masker_options
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--models")
+    add_device_arguments(parser)
     add_masker_arguments(parser)
     args = parser.parse_args(["--models", "tiny", "--granularity", "region", "--box-threshold", "0.4"])
     assert args.masker_models is None and args.models == "tiny" and args.granularity == "region"
     assert args.box_threshold == 0.4 and args.spread is None and args.masker_backend == "transformers"
+    # What the library gets: typed options, the editor's --models tiny meaning the masker's tiny models too.
+    options = masker_options(args)
+    assert (options.detector_name, options.segmenter_name) == ("tiny", "tiny")
+    assert (options.granularity, options.box_threshold, options.text_threshold) == ("region", 0.4, None)
+
+
+def test_bad_masker_options_fail_when_they_are_read():
+    import argparse
+
+    from emilie_agent.cli.options import add_device_arguments, add_masker_arguments, masker_options
+    from emilie_agent.errors import InvalidRequestError
+
+    parser = argparse.ArgumentParser()
+    add_device_arguments(parser)
+    add_masker_arguments(parser)
+    with pytest.raises(InvalidRequestError, match="--box-threshold"):
+        masker_options(parser.parse_args(["--box-threshold", "2"]))

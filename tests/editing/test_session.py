@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from emilie_agent.editing.editor import EditSettings
-from emilie_agent.errors import EmilieError, InvalidMaskError, InvalidRequestError, SessionFileError
 from emilie_agent.editing.session import EditSession
+from emilie_agent.editing.settings import EditSettings
+from emilie_agent.editing.storage import EditContext
+from emilie_agent.errors import EmilieError, InvalidMaskError, InvalidRequestError, SessionFileError
 
 STEPS = 3
 
@@ -101,7 +102,8 @@ def test_save_load_continue_equals_never_saving(session, tmp_path, tiny_editor):
     loaded = EditSession.load(tmp_path / "s", tiny_editor)
     assert snapshot(loaded) == snapshot(session)
     assert np.array_equal(loaded.turns[2].mask, session.turns[2].mask)
-    assert loaded.turns[2].settings["preserve"] == "exact"
+    assert loaded.turns[2].settings.preserve == "exact"
+    assert loaded.turns[2].settings == session.turns[2].settings and loaded.turns[0].settings is None
 
     a = session.edit("make it night", settings=settings(4))
     b = loaded.edit("make it night", settings=settings(4))
@@ -131,16 +133,16 @@ def test_crash_during_save_keeps_previous_save(session, tmp_path, monkeypatch):
     before = (folder / "manifest.json").read_text()
     session.edit("add a hat", settings=settings(2))
 
-    import emilie_agent.editing.session as session_module
+    import emilie_agent.editing.storage as storage_module
 
-    real = session_module.atomic_write
+    real = storage_module.atomic_write
 
     def crash_on_manifest(path, write):
         if path.name == "manifest.json":
             raise KeyboardInterrupt  # killed right before the manifest is replaced
         return real(path, write)
 
-    monkeypatch.setattr(session_module, "atomic_write", crash_on_manifest)
+    monkeypatch.setattr(storage_module, "atomic_write", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
         session.save(folder)
     assert (folder / "manifest.json").read_text() == before
@@ -215,3 +217,73 @@ def test_history_lives_on_the_cpu_and_pictures_keep_size(session):
         turn = session.edit(f"edit {i}", settings=settings(i))
         assert turn.image_latent.device.type == "cpu"
         assert turn.picture.size == session.turns[0].picture.size
+
+
+def test_the_context_of_a_turn_is_typed_and_saved(session, tmp_path, tiny_editor):
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:40, 8:40] = 1.0
+    context = EditContext(request="put a hat on the man", step=1, steps=2, scope="local", target="man",
+                          granularity="region", mask_area=0.25, mask_source="masker")
+    turn = session.edit("put a hat on the man", mask=mask, settings=settings(1), context=context)
+    plain = session.edit("make it snow", settings=settings(2))
+    assert turn.context.target == "man" and plain.context == EditContext()
+    assert "on 'man'" in turn.describe() and "seed 1" in turn.describe()
+    with pytest.raises(Exception, match="colour"):
+        EditContext(colour="red")  # a misspelt field is refused, not stored
+    session.save(tmp_path / "s")
+    loaded = EditSession.load(tmp_path / "s", tiny_editor)
+    assert loaded.turns[turn.id].context == context
+    assert loaded.turns[plain.id].context == EditContext()
+
+
+def test_a_version_1_session_folder_still_loads(session, tmp_path, tiny_editor):
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:40, 8:40] = 1.0
+    context = EditContext(request="make the door red", step=1, steps=1, scope="local", target="door", invert=True)
+    session.edit("make the door red", mask=mask, settings=settings(1, preserve="exact"), context=context)
+    folder = session.save(tmp_path / "s")
+    # Rewrite the manifest as version 1 wrote it: {} settings for the root, old settings without latent_mode,
+    # and the context as a free-form "info" dict that also held the seed.
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["version"] = 1
+    for record in manifest["turns"]:
+        context_fields = record.pop("context")
+        record["info"] = {} if record["parent"] is None else {**context_fields, "seed": 1}
+        if record["settings"] is None:
+            record["settings"] = {}
+        else:
+            record["settings"].pop("latent_mode")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    loaded = EditSession.load(folder, tiny_editor)
+    assert snapshot(loaded) == snapshot(session)
+    assert loaded.turns[0].settings is None and loaded.turns[0].context == EditContext()
+    assert loaded.turns[1].context == context
+    assert loaded.turns[1].settings == settings(1, preserve="exact")  # latent_mode: the default, "carry"
+    loaded.save(folder)  # saved again, it is version 2
+    assert json.loads((folder / "manifest.json").read_text())["version"] == 2
+
+
+def test_latent_mode_says_what_the_next_turn_conditions_on(session, tiny_editor, monkeypatch, tmp_path):
+    first = session.edit("make it snow", settings=settings(1))
+    seen = []
+    real_unet = tiny_editor.unet.forward
+
+    def spy_unet(sample, *args, **kwargs):
+        seen.append(sample[:1, 4:].clone())  # the (text, image) branch's conditioning latent
+        return real_unet(sample, *args, **kwargs)
+
+    monkeypatch.setattr(tiny_editor.unet, "forward", spy_unet)
+    carried = session.edit("add a hat", settings=settings(2, latent_mode="carry"))
+    assert torch.equal(seen[0], first.image_latent)  # the paper: z0 / scaling_factor of the turn before
+    session.undo()
+    seen.clear()
+    reencoded = session.edit("add a hat", settings=settings(2, latent_mode="reencode"))
+    # The baseline: the turn before's decoded picture, encoded again; not the carried latent.
+    assert torch.equal(seen[0], tiny_editor.encode_picture(first.picture))
+    assert not torch.equal(seen[0], first.image_latent)
+    assert not torch.equal(carried.image_latent, reencoded.image_latent)
+    # Each turn records its mode, and keeps it through a save.
+    assert (carried.settings.latent_mode, reencoded.settings.latent_mode) == ("carry", "reencode")
+    loaded = EditSession.load(session.save(tmp_path / "s"))
+    assert loaded.turns[reencoded.id].settings.latent_mode == "reencode"

@@ -10,8 +10,9 @@ import torch
 
 from emilie_agent.errors import ModelNotAvailableError
 from emilie_agent.masking.masker import Masker
+from emilie_agent.masking.options import MaskerOptions
 from emilie_agent.masking.backends.original import sam_architecture
-from emilie_agent.testing.tiny_masker import TINY_SAM_ARCH, build_tiny_original_models
+from emilie_agent.testing.tiny_original_masker import TINY_SAM_ARCH, build_tiny_original_models
 from tests.fakes import make_picture
 
 
@@ -44,6 +45,16 @@ def test_loads_from_checkpoints_masks_end_to_end_and_caches_the_embedding(origin
         assert len(calls) == 2, "a new picture is embedded again"
     finally:
         hook.remove()
+
+
+def test_from_options_loads_the_original_backend_from_its_files(original_files):
+    masker = Masker.from_options(MaskerOptions(backend="original", device="cpu", **original_files))
+    assert type(masker.detector).__name__ == "OriginalDetector" and type(masker.segmenter).__name__ == "OriginalSegmenter"
+    assert masker.detector.image_size == 800 and (masker.box_threshold, masker.text_threshold) == (0.35, 0.25)
+    with pytest.raises(ModelNotAvailableError, match="needs file paths"):
+        # --masker-backend original without --detector: no hub default stands in for a checkpoint.
+        Masker.from_options(MaskerOptions(backend="original", device="cpu", segmenter=original_files["segmenter"],
+                                          detector_config=original_files["detector_config"]))
 
 
 def test_sam_architecture_is_read_from_the_checkpoint(original_files):

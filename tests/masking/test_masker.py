@@ -1,57 +1,14 @@
-"""The masker on the tiny transformers models: geometry (a stub detector with known boxes into the real SAM
-stage and post-processing), phrase handling, caching, not-found, bad input, loading, preview."""
+"""The masker: geometry (a stub detector with known boxes into the real tiny SAM stage and post-processing),
+phrase handling, thresholds, caching, not-found and bad input."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from emilie_agent.errors import InvalidImageError, InvalidRequestError, ModelNotAvailableError
-from emilie_agent.masking.masker import Detections, Masker, MaskResult
-from emilie_agent.masking.preview import draw_mask_preview
+from emilie_agent.errors import InvalidImageError, InvalidRequestError
+from emilie_agent.masking.masker import Masker
 from tests.fakes import make_picture
-
-
-class StubDetector:
-    """Returns boxes given as fractions of whatever picture it is shown, and records what it was asked."""
-
-    max_prompt_tokens = 32
-
-    def __init__(self, boxes=((0.2, 0.3, 0.6, 0.8),), scores=None, labels=None, best_score=None):
-        self.boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        self.scores = np.asarray(scores if scores is not None else [0.9 - 0.1 * i for i in range(len(self.boxes))], np.float32)
-        self.labels = list(labels) if labels is not None else [""] * len(self.boxes)
-        self.best_score = best_score
-        self.calls: list[dict] = []
-
-    def count_tokens(self, prompt: str) -> int:
-        return len(prompt.split()) + 2
-
-    def detect(self, image, prompt, box_threshold, text_threshold, image_key=None):
-        self.calls.append(dict(size=image.size, prompt=prompt, box_threshold=box_threshold, text_threshold=text_threshold))
-        keep = self.scores > box_threshold
-        best = float(self.scores.max()) if self.best_score is None else self.best_score
-        if not keep.any():
-            return Detections.empty(best)
-        w, h = image.size
-        boxes = self.boxes[keep] * np.array([w, h, w, h], np.float32)
-        return Detections(boxes, self.scores[keep], [l for l, k in zip(self.labels, keep) if k], best)
-
-
-@pytest.fixture(scope="module")
-def tiny_masker(tiny_model_cache) -> Masker:
-    return Masker.from_pretrained("tiny", "tiny", device="cpu")
-
-
-@pytest.fixture
-def stub_masker(tiny_masker):
-    """A masker with a stub detector and the real tiny SAM (fresh cache per test)."""
-
-    def make(**kwargs) -> Masker:
-        masker_kwargs = {k: kwargs.pop(k) for k in ("max_side",) if k in kwargs}
-        return Masker(StubDetector(**kwargs), tiny_masker.segmenter, **masker_kwargs)
-
-    return make
 
 
 # ---------------------------------------------------------------------------------------------- geometry
@@ -104,23 +61,6 @@ def test_soft_edges_reach_the_editor(stub_masker):
     result = stub_masker().mask(make_picture(80, 60), "the dog", granularity="object")
     soft = (result.mask > 0) & (result.mask < 1)
     assert soft.any(), "feathered, so the editor's soft-mask path is used"
-
-
-def test_sam_gets_the_boxes_in_its_own_resized_frame(stub_masker):
-    # The real SAM stage: a box in picture pixels reaches the prompt encoder scaled to SAM's longest-side frame.
-    masker = stub_masker(boxes=[(0.2, 0.3, 0.6, 0.8)])
-    seen = {}
-    hook = masker.segmenter.model.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.update(boxes=kwargs["input_boxes"].clone()), with_kwargs=True
-    )
-    try:
-        masker.mask(make_picture(75, 41), "the dog")
-    finally:
-        hook.remove()
-    side = masker.segmenter.processor.image_processor.size["longest_edge"]
-    scale = side / 75  # SAM resizes the longest side (75) to its input side
-    expected = np.array([0.2 * 75, 0.3 * 41, 0.6 * 75, 0.8 * 41]) * np.array([1, round(41 * scale) / 41 / scale, 1, round(41 * scale) / 41 / scale]) * scale
-    np.testing.assert_allclose(seen["boxes"][0, 0].numpy(), expected, rtol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------- phrases
@@ -183,6 +123,15 @@ def test_thresholds_default_to_the_demo_values_and_can_be_set(stub_masker):
         masker.mask(make_picture(40, 40), "the dog", box_threshold=1.5)
 
 
+def test_thresholds_not_given_are_those_the_detector_recommends(stub_masker):
+    masker = stub_masker(recommended=(0.6, 0.05))
+    assert (masker.box_threshold, masker.text_threshold) == (0.6, 0.05)
+    masker.mask(make_picture(40, 40), "the dog")
+    assert masker.detector.calls[-1]["box_threshold"] == 0.6 and masker.detector.calls[-1]["text_threshold"] == 0.05
+    told = Masker(masker.detector, masker.segmenter, box_threshold=0.2, text_threshold=0.3)
+    assert (told.box_threshold, told.text_threshold) == (0.2, 0.3), "thresholds given win over recommended ones"
+
+
 # ---------------------------------------------------------------------------------------------- not found
 def test_not_found_says_so_with_the_best_score(stub_masker):
     masker = stub_masker(scores=[0.2], best_score=0.2)
@@ -223,34 +172,27 @@ def test_the_sam_embedding_is_computed_once_per_picture(tiny_masker, monkeypatch
     assert len(calls) == 2, "a new picture invalidates the cached embedding"
 
 
+def test_set_image_computes_the_embedding_that_mask_then_reuses(tiny_masker, monkeypatch):
+    calls = []
+    original = tiny_masker.segmenter.embed
+    monkeypatch.setattr(tiny_masker.segmenter, "embed", lambda image: calls.append(image.size) or original(image))
+    tiny_masker.reset_image()
+    picture = make_picture(44, 36, seed=6)
+    tiny_masker.set_image(picture)
+    assert calls == [(44, 36)], "set_image embeds now"
+    tiny_masker.mask(picture, "the dog", box_threshold=0.0)
+    assert calls == [(44, 36)], "mask on the same picture reuses it"
+    tiny_masker.reset_image()
+    tiny_masker.mask(picture, "the dog", box_threshold=0.0)
+    assert len(calls) == 2, "reset_image forgets it"
+
+
 def test_the_cached_embedding_gives_the_same_masks(tiny_masker):
     picture = make_picture(56, 40, seed=5)
     tiny_masker.reset_image()
     first = tiny_masker.mask(picture, "the dog", box_threshold=0.0, multiple=True)
     again = tiny_masker.mask(picture, "the dog", box_threshold=0.0, multiple=True)
     assert np.array_equal(first.mask, again.mask) and first.boxes == again.boxes
-
-
-# ---------------------------------------------------------------------------------------------- real tiny models
-def test_tiny_models_run_end_to_end_from_their_saved_folders(tiny_model_cache):
-    from emilie_agent.models.loading import tiny_model_dir
-
-    # The folders were written with save_pretrained; load them by path, as a user would a download.
-    masker = Masker.from_pretrained(str(tiny_model_dir("grounding-dino")), str(tiny_model_dir("sam")), device="cpu")
-    result = masker.mask(make_picture(53, 37), "the red dog", box_threshold=0.0)
-    assert isinstance(result, MaskResult) and result.found and result.mask.shape == (37, 53)
-    assert len(result.boxes) == 1 and all(0 <= v <= 53 for v in result.boxes[0])
-    nothing = masker.mask(make_picture(53, 37), "the red dog", box_threshold=1.0)
-    assert not nothing.found and 0.0 < nothing.best_score <= 1.0
-
-
-def test_missing_weights_are_a_clear_error(tmp_path):
-    with pytest.raises(ModelNotAvailableError, match="no folder"):
-        Masker.from_pretrained(str(tmp_path / "missing"), "tiny", device="cpu")
-    with pytest.raises(ModelNotAvailableError, match="HF_HUB_OFFLINE"):
-        Masker.from_pretrained("tiny", "emilie-test/no-such-sam", device="cpu")
-    with pytest.raises(InvalidRequestError, match="backend"):
-        Masker.from_pretrained("tiny", "tiny", backend="nope")
 
 
 # ---------------------------------------------------------------------------------------------- bad input
@@ -286,29 +228,3 @@ def test_not_a_picture_is_a_clear_error(stub_masker, tmp_path):
     bad.write_text("not a picture")
     with pytest.raises(InvalidImageError):
         stub_masker().mask(str(bad), "the dog")
-
-
-# ---------------------------------------------------------------------------------------------- preview
-def test_preview_tints_the_mask_and_draws_boxes():
-    picture = make_picture(80, 60)
-    mask = np.zeros((60, 80), np.float32)
-    mask[20:40, 30:50] = 1.0
-    result = MaskResult(
-        mask=mask, found=True, boxes=[(28.0, 18.0, 52.0, 42.0)], scores=[0.8], labels=["dog"], best_score=0.8,
-        phrase="the dog", granularity="object", invert=False,
-    )
-    preview = draw_mask_preview(picture, result)
-    assert preview.size == picture.size and preview.mode == "RGB"
-    changed = np.abs(np.asarray(preview, np.int16) - np.asarray(picture, np.int16)).sum(-1) > 0
-    assert changed[22:38, 32:48].all(), "the mask is tinted"
-    assert changed[18, 40] and changed[41, 40], "the box outline is drawn"
-    assert not changed[50:, 60:].any(), "far from mask, box and label nothing changes"
-    raw = draw_mask_preview(picture, np.zeros((60, 80), np.float32))
-    assert np.array_equal(np.asarray(raw), np.asarray(picture)), "an empty mask and no boxes change nothing"
-
-
-def test_preview_of_a_not_found_result_says_so(stub_masker):
-    picture = make_picture(120, 40)
-    result = stub_masker(scores=[0.1]).mask(picture, "the unicorn")
-    preview = np.asarray(draw_mask_preview(picture, result))
-    assert not np.array_equal(preview, np.asarray(picture)), "the not-found note is drawn"

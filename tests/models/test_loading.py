@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
 
-from emilie_agent.editing.editor import EmilieEditor
+from emilie_agent.editing.pipeline import EmilieEditor
+from emilie_agent.editing.settings import EditSettings
 from emilie_agent.errors import ModelNotAvailableError
-from emilie_agent.models.loading import resolve_model, tiny_model_dir
+from emilie_agent.models import loading
+from emilie_agent.models.loading import model_defaults, resolve_model, tiny_model_dir
 
 
 def test_tiny_model_is_a_save_pretrained_folder_loaded_the_real_way(tiny_model_cache):
@@ -47,7 +50,7 @@ def test_missing_hub_weights_offline_is_one_clear_error():
         EmilieEditor.from_pretrained("someone/not-cached-pix2pix", device="cpu")
     message = str(info.value)
     assert "someone/not-cached-pix2pix" in message
-    assert "HF_HUB_OFFLINE" in message and "tools/fetch_weights.py" in message and "--models tiny" in message
+    assert "HF_HUB_OFFLINE" in message and "emilie-agent fetch" in message and "--models tiny" in message
     assert "\n" not in message
 
 
@@ -67,3 +70,90 @@ def test_device_and_dtype_choice():
     assert pick_device("cpu").type == "cpu"
     with pytest.raises(ValueError, match="unknown dtype"):
         pick_dtype(torch.device("cpu"), "float8")
+
+
+def test_a_folder_saved_for_the_instruct_pix2pix_pipeline_loads(tmp_path):
+    # As the hub model is (and as `emilie-agent fetch` leaves it): model_index.json names a safety checker and
+    # a feature extractor whose folders were never fetched.
+    folder = tmp_path / "ip2p"
+    shutil.copytree(tiny_model_dir("instruct-pix2pix"), folder)
+    index = json.loads((folder / "model_index.json").read_text())
+    index.update(
+        safety_checker=["stable_diffusion", "StableDiffusionSafetyChecker"],
+        feature_extractor=["transformers", "CLIPImageProcessor"],
+        requires_safety_checker=True,
+    )
+    (folder / "model_index.json").write_text(json.dumps(index))
+    editor = EmilieEditor.from_pretrained(str(folder), device="cpu", torch_dtype="bfloat16")
+    assert isinstance(editor, EmilieEditor)
+    assert set(editor.components) == {"vae", "text_encoder", "tokenizer", "unet", "scheduler"}
+    assert editor.unet.dtype == editor.vae.dtype == editor.text_encoder.dtype == torch.bfloat16
+    assert not hasattr(editor, "safety_checker")
+
+
+def test_toy_resolves_to_the_packaged_folder_or_says_how_to_build_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "TOY_ROOT", tmp_path / "models")
+    for kind in ("instruct-pix2pix", "grounding-dino", "sam"):
+        with pytest.raises(ModelNotAvailableError) as info:
+            resolve_model("toy", kind)
+        message = str(info.value)
+        assert "toy models are not built" in message and "python tools/train_toy.py" in message
+        assert kind in message and "\n" not in message
+    with pytest.raises(ModelNotAvailableError, match="python tools/train_toy.py"):
+        EmilieEditor.from_pretrained("toy", device="cpu")
+    with pytest.raises(ValueError, match="no toy model"):
+        resolve_model("toy", "no-such-kind")
+    (tmp_path / "models" / "sam").mkdir(parents=True)
+    with pytest.raises(ModelNotAvailableError, match="not built"):  # an empty folder is no model either
+        resolve_model("toy", "sam")
+    (tmp_path / "models" / "sam" / "config.json").write_text("{}")
+    assert resolve_model("toy", "sam") == str(tmp_path / "models" / "sam")
+
+
+def test_the_real_toy_folder_is_looked_for_inside_the_package():
+    assert loading.TOY_ROOT.parts[-3:] == ("emilie_agent", "toyworld", "models")
+
+
+def test_a_toy_model_brings_its_recommended_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "TOY_ROOT", tmp_path)
+    folder = tmp_path / "instruct-pix2pix"
+    shutil.copytree(tiny_model_dir("instruct-pix2pix"), folder)
+    (folder / "emilie_toy.json").write_text(
+        json.dumps({"text_scale": 3.0, "image_scale": 1.25, "steps": 12, "size": 64, "trained_on": "toyworld"})
+    )
+    editor = EmilieEditor.from_pretrained("toy", device="cpu")
+    assert editor.recommended_settings == EditSettings(text_scale=3.0, image_scale=1.25, steps=12)
+    assert editor.default_max_side == 64 and editor.max_side == 64
+    assert EmilieEditor.from_pretrained("toy", device="cpu", max_side=32).max_side == 32  # asked for wins
+
+    plain = EmilieEditor.from_pretrained(str(tiny_model_dir("instruct-pix2pix")), device="cpu")
+    assert plain.recommended_settings == EditSettings() and plain.default_max_side == plain.max_side == 512
+
+    (folder / "emilie_toy.json").write_text(json.dumps({"steps": 0}))
+    with pytest.raises(ModelNotAvailableError, match="emilie_toy.json: steps must be"):
+        EmilieEditor.from_pretrained("toy", device="cpu")
+    (folder / "emilie_toy.json").write_text("{not json")
+    with pytest.raises(ModelNotAvailableError, match="cannot read"):
+        model_defaults(folder)
+    assert model_defaults("timbrooks/instruct-pix2pix") == {}
+
+
+def test_a_cached_hub_model_loads_offline_without_its_safety_checker(tmp_path):
+    # A Hugging Face cache as `emilie-agent fetch timbrooks/instruct-pix2pix` leaves it: the snapshot's
+    # model_index.json lists a safety checker and a feature extractor that were never downloaded.
+    repo = tmp_path / "hub" / "models--someone--ip2p"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(tiny_model_dir("instruct-pix2pix"), snapshot)
+    index = json.loads((snapshot / "model_index.json").read_text())
+    index.update(
+        safety_checker=["stable_diffusion", "StableDiffusionSafetyChecker"],
+        feature_extractor=["transformers", "CLIPImageProcessor"],
+    )
+    (snapshot / "model_index.json").write_text(json.dumps(index))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    editor = EmilieEditor.from_pretrained("someone/ip2p", device="cpu", cache_dir=str(tmp_path / "hub"))
+    assert isinstance(editor, EmilieEditor) and editor.name_or_path == "someone/ip2p"
+    with pytest.raises(ModelNotAvailableError, match="'someone/other' is not in the Hugging Face cache"):
+        EmilieEditor.from_pretrained("someone/other", device="cpu", cache_dir=str(tmp_path / "hub"))

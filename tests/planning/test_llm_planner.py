@@ -12,8 +12,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from emilie_agent.errors import EmilieError, InvalidRequestError, PlanValidationError
 from emilie_agent.planning.llm_planner import LLMPlanner
-from emilie_agent.planning.plan import Step
-from emilie_agent.planning.planners import make_planner
+from emilie_agent.planning.plan import Plan, Step
+from emilie_agent.planning.planner import make_planner
 from emilie_agent.planning.rule_planner import RulePlanner
 
 WINTER_AND_SCARF = {
@@ -171,3 +171,21 @@ def test_missing_langchain_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "langchain.chat_models", None)  # makes the import fail
     with pytest.raises(EmilieError, match=r'pip install "emilie-agent\[llm\]"'):
         LLMPlanner("openai:gpt-4o-mini")
+
+
+def test_the_schema_the_model_sees_comes_from_the_plan_model():
+    model = fake(json.dumps(WINTER_AND_SCARF))
+    LLMPlanner(model).plan("make it winter")
+    system = model.seen[0][0].content
+    # Every field of a Step, with the description written on the model, is in the schema the model is shown.
+    for name, field in Step.model_fields.items():
+        assert f'"{name}"' in system and json.dumps(field.description)[1:-1] in system
+    assert '"minItems": 1' in system  # the Plan's "at least one step"
+
+
+def test_structured_output_binds_the_plan_model_as_the_tool():
+    model = ToolCallingFakeModel(messages=iter([tool_answer(WINTER_AND_SCARF)]), bound_tools=[])
+    LLMPlanner(model).plan("winter, then a red scarf for the man")
+    (tool,) = model.bound_tools[0]
+    assert issubclass(tool, Plan) and tool.model_json_schema()["title"] == "plan"
+    assert "request" not in tool.model_json_schema()["properties"]  # the model does not repeat the request

@@ -6,9 +6,10 @@ import json
 import pytest
 
 from emilie_agent.errors import InvalidRequestError
+from emilie_agent.planning.clauses import split_clauses
 from emilie_agent.planning.plan import Step
 from emilie_agent.planning.prompts import read_prompt
-from emilie_agent.planning.rule_planner import RulePlanner, split_clauses
+from emilie_agent.planning.rule_planner import RulePlanner
 
 G = "global"
 L = "local"

@@ -9,6 +9,7 @@ only the text-image fusion layers after it combine with the phrase.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +19,17 @@ import torch
 from PIL import Image
 
 from ...models.devices import pick_device, pick_dtype
-from ...models.loading import loading_exceptions, model_not_available, resolve_model
-from ..masker import Detections
+from ...models.loading import (
+    MODEL_DEFAULTS_FILE,
+    loading_exceptions,
+    model_defaults,
+    model_not_available,
+    resolve_model,
+)
+from ...errors import InvalidRequestError, ModelNotAvailableError
+from ..options import BOX_THRESHOLD, TEXT_THRESHOLD, check_threshold
 from ..phrases import clean_label
+from ..types import Detections
 
 _PROCESSOR_NOISE = (
     ".*torchvision.*",  # the processors fall back to PIL without torchvision: fine for us
@@ -46,16 +55,41 @@ def _load(loader, path: str, name: str, what: str, **kwargs):
         raise model_not_available(str(name), what, err) from None
 
 
+def recommended_thresholds(folder: str | os.PathLike) -> tuple[float, float] | None:
+    """The (box, text) thresholds a detector folder recommends in its ``emilie_toy.json`` (a threshold it does
+    not name is the demos'); None when it recommends none."""
+    values = model_defaults(folder)
+    if "box_threshold" not in values and "text_threshold" not in values:
+        return None
+    try:
+        return (
+            check_threshold(values.get("box_threshold", BOX_THRESHOLD), "box_threshold"),
+            check_threshold(values.get("text_threshold", TEXT_THRESHOLD), "text_threshold"),
+        )
+    except InvalidRequestError as err:
+        raise ModelNotAvailableError(f"{os.path.join(os.fspath(folder), MODEL_DEFAULTS_FILE)}: {err}") from None
+
+
 # ---------------------------------------------------------------------------------------------- detector
 class HfDetector:
     """GroundingDinoForObjectDetection + its processor."""
 
-    def __init__(self, model, processor, device: torch.device, dtype: torch.dtype):
+    def __init__(
+        self,
+        model,
+        processor,
+        device: torch.device,
+        dtype: torch.dtype,
+        recommended_thresholds: tuple[float, float] | None = None,
+    ):
         self.model = model.eval().to(device=device, dtype=dtype)
         self.processor = processor
         self.device = device
         self.dtype = dtype
         self.max_prompt_tokens: int | None = int(getattr(model.config, "max_text_len", 256))
+        # (box, text) thresholds the model's folder recommends (a small model trained on simple scenes scores
+        # otherwise than the real GroundingDINO); the masker uses them unless told otherwise.
+        self.recommended_thresholds = recommended_thresholds
         self._image_key: str | None = None
         self._image_inputs: dict[str, torch.Tensor] | None = None
         _cache_backbone_output(model)
@@ -72,7 +106,7 @@ class HfDetector:
             dtype = torch.float32
         processor = _load(AutoProcessor, path, name_or_path, "GroundingDINO processor")
         model = _load(GroundingDinoForObjectDetection, path, name_or_path, "GroundingDINO model")
-        return cls(model, processor, device, dtype)
+        return cls(model, processor, device, dtype, recommended_thresholds(path))
 
     def count_tokens(self, prompt: str) -> int:
         return len(self.processor.tokenizer(prompt)["input_ids"])

@@ -20,11 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from transformers import BertModel
+from transformers.modeling_outputs import BaseModelOutputWithPoolingAndCrossAttentions
 
-from ...models.devices import pick_device
 from ...errors import ModelNotAvailableError
-from ..masker import DEFAULT_DETECTOR, DEFAULT_SEGMENTER, Detections
+from ...models.devices import pick_device
+from ...models.loading import loading_exceptions, model_not_available
 from ..phrases import clean_label
+from ..types import Detections
 
 INSTALL_HINT = 'pip install "emilie-agent[original]"'
 # The normalisation and size of the GroundingDINO demo (RandomResize([800], max_size=1333)).
@@ -73,8 +76,8 @@ def load_original(
     # The packages first: without them no path can help.
     _require("groundingdino.models")
     _require("segment_anything.build_sam")
-    detector_checkpoint = detector_checkpoint or (detector if detector != DEFAULT_DETECTOR else None)
-    segmenter_checkpoint = segmenter_checkpoint or (segmenter if segmenter != DEFAULT_SEGMENTER else None)
+    detector_checkpoint = detector_checkpoint or detector
+    segmenter_checkpoint = segmenter_checkpoint or segmenter
     if not detector_checkpoint or not detector_config or not segmenter_checkpoint:
         raise ModelNotAvailableError(
             "the original masker backend needs file paths: the GroundingDINO config (--detector-config "
@@ -107,8 +110,6 @@ class _BertWarper(torch.nn.Module):
         self.pooler = bert_model.pooler
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, **_unused):
-        from transformers.modeling_outputs import BaseModelOutputWithPoolingAndCrossAttentions
-
         hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids)
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape, device=input_ids.device)
@@ -125,8 +126,6 @@ def build_groundingdino(args):
     The package prints the text encoder it loads on standard output; that goes to standard error here, so that
     ``--json`` output stays clean.
     """
-    from transformers import BertModel
-
     models = _require("groundingdino.models")
     gd_module = _require("groundingdino.models.GroundingDINO.groundingdino")
     needs_shim = not hasattr(BertModel, "get_extended_attention_mask")
@@ -163,8 +162,6 @@ class OriginalDetector:
         if text_encoder is not None:
             args.text_encoder_type = os.fspath(text_encoder)
         args.device = str(pick_device(device))
-        from ...models.loading import loading_exceptions, model_not_available
-
         try:
             model = build_groundingdino(args)
         except loading_exceptions() as err:  # the BERT text encoder is fetched by name
@@ -203,7 +200,7 @@ class OriginalDetector:
     def detect(
         self, image: Image.Image, prompt: str, box_threshold: float, text_threshold: float, image_key: str | None = None
     ) -> Detections:
-        from groundingdino.util.utils import get_phrases_from_posmap
+        utils = _require("groundingdino.util.utils")
 
         caption = prompt.lower().strip()
         caption = caption if caption.endswith(".") else caption + "."
@@ -217,7 +214,7 @@ class OriginalDetector:
             return Detections.empty(best)
         tokenized = self.model.tokenizer(caption)
         labels = [
-            clean_label(get_phrases_from_posmap(p > text_threshold, tokenized, self.model.tokenizer))
+            clean_label(utils.get_phrases_from_posmap(p > text_threshold, tokenized, self.model.tokenizer))
             for p in probs[keep]
         ]
         w, h = image.size

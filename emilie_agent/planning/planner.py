@@ -1,10 +1,12 @@
-"""Choose a planner by name: the offline rule planner (default) or an LLM through LangChain."""
+"""What a planner is, and choosing one by name: the offline rule planner (default) or an LLM through LangChain."""
 from __future__ import annotations
 
 from typing import Any, Protocol, Sequence
 
 from ..errors import EmilieError
+from .llm_planner import LLMPlanner
 from .plan import Plan, Step
+from .rule_planner import RulePlanner
 
 PLANNER_KINDS = ("rules", "llm")
 
@@ -21,15 +23,11 @@ def make_planner(kind: str = "rules", model: Any = None) -> Planner:
     if kind == "rules":
         if model is not None:
             raise EmilieError("the rules planner takes no model: use --planner llm with --model")
-        from .rule_planner import RulePlanner
-
         return RulePlanner()
     if kind == "llm":
         if model is None or (isinstance(model, str) and not model.strip()):
             raise EmilieError(
                 'the llm planner needs a chat model: pass --model provider:name, e.g. --model "openai:gpt-4o-mini"'
             )
-        from .llm_planner import LLMPlanner
-
         return LLMPlanner(model)
     raise EmilieError(f"unknown planner {kind!r}: choose one of {', '.join(PLANNER_KINDS)}")
