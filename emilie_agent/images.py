@@ -127,16 +127,18 @@ def load_mask(source: ImageInput, size: tuple[int, int]) -> np.ndarray:
     return np.clip(arr, 0.0, 1.0).astype(np.float32)
 
 
-def working_size(size: tuple[int, int], max_side: int = 512, multiple: int = 8) -> tuple[int, int]:
-    """The (width, height) the model works at: longest side <= max_side, aspect kept, multiples of ``multiple``.
+def working_size(
+    size: tuple[int, int], max_side: int = 512, multiple: int = 8, min_side: int = 1
+) -> tuple[int, int]:
+    """The (width, height) a model works at: longest side <= max_side, aspect kept, multiples of ``multiple``.
 
-    Small pictures are not upscaled beyond the nearest multiple; a picture of 1x1 works at
-    ``multiple`` x ``multiple``.
+    Small pictures are not upscaled beyond the nearest multiple (a picture of 1x1 works at ``multiple`` x
+    ``multiple``), nor beyond ``min_side`` a side.
     """
     w, h = size
     scale = min(1.0, max_side / max(w, h))
-    ww = max(multiple, int(round(w * scale / multiple)) * multiple)
-    hh = max(multiple, int(round(h * scale / multiple)) * multiple)
+    ww = max(multiple, min_side, int(round(w * scale / multiple)) * multiple)
+    hh = max(multiple, min_side, int(round(h * scale / multiple)) * multiple)
     return ww, hh
 
 

@@ -31,7 +31,7 @@ from PIL import Image
 
 from . import granularity as gran
 from ..errors import InvalidRequestError
-from ..images import ImageInput, load_image
+from ..images import ImageInput, load_image, working_size
 from .options import (
     BOX_THRESHOLD,
     DEFAULT_DETECTOR,
@@ -136,9 +136,7 @@ class Masker:
     # ------------------------------------------------------------------ the picture
     def working_size(self, size: tuple[int, int]) -> tuple[int, int]:
         """The (width, height) the models are given for a picture of ``size``: see the module doc."""
-        w, h = size
-        scale = min(1.0, self.max_side / max(w, h))
-        return max(MIN_SIDE, round(w * scale)), max(MIN_SIDE, round(h * scale))
+        return working_size(size, self.max_side, multiple=1, min_side=MIN_SIDE)
 
     def set_image(self, image: ImageInput) -> None:
         """Make ``image`` the current picture: its segmenter embedding is computed now, unless it already is.

@@ -17,6 +17,7 @@ from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundEr
 from ..editing.settings import DEFAULT_MODEL
 from ..errors import InvalidRequestError, ModelNotAvailableError
 from ..masking.options import DEFAULT_DETECTOR, DEFAULT_SEGMENTER
+from ..text import require_text
 
 # The default models by role, the names ``emilie-agent fetch editor detector`` accepts.
 DEFAULT_MODELS = {"editor": DEFAULT_MODEL, "detector": DEFAULT_DETECTOR, "segmenter": DEFAULT_SEGMENTER}
@@ -46,8 +47,7 @@ def fetch(repo: str, *, local_dir: str | os.PathLike | None = None) -> Path:
     Raises :class:`ModelNotAvailableError` with one line that says why (no network, offline mode, no such
     model) when it cannot be had.
     """
-    if not repo or not repo.strip():
-        raise InvalidRequestError("the model name is empty: give a hub id such as timbrooks/instruct-pix2pix")
+    repo = require_text(repo, "model name", example=DEFAULT_MODEL, advice="give a hub id")
     try:
         path = snapshot_download(
             repo, local_dir=None if local_dir is None else os.fspath(local_dir), ignore_patterns=SKIP

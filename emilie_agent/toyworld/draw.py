@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..text import singular as english_singular
 from .scene import COLOURS, SKINS, TROUSERS, Scene
 
 Size = "int | tuple[int, int]"
@@ -293,16 +294,14 @@ def objects_named(scene: Scene, masks: dict[str, np.ndarray], noun: str) -> list
     return [oid for oid in masks if noun in names_for(oid, scene)]
 
 
-_PLURALS = {"people": "person", "men": "man", "women": "woman", "trees": "tree", "cars": "car", "shirts": "shirt",
-            "hats": "hat", "doors": "door", "windows": "window", "roofs": "roof", "houses": "house", "hills": "hill"}
-
-
 def singular(noun: str) -> str:
+    """A noun phrase without its article, its last word singular: "the Doors" -> "door"."""
     noun = noun.strip().lower()
     for article in ("the ", "a ", "an "):
         if noun.startswith(article):
             noun = noun[len(article):]
-    return _PLURALS.get(noun, noun)
+    *rest, last = noun.split() or [""]
+    return " ".join(rest + [english_singular(last)])
 
 
 def mask_of(scene: Scene, masks: dict[str, np.ndarray], noun: str, shape=None) -> np.ndarray:
