@@ -2,6 +2,7 @@
 """The Python API in a few lines: a session with a global turn, a masked turn, an undo and a branch.
 
     python demos/python_api.py                 # real weights (from the HF cache or the hub)
+    python demos/python_api.py --models toy    # the toy models shipped in the package (64 px, offline)
     python demos/python_api.py --models tiny   # tiny random models: the wiring only, pictures are noise
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import numpy as np
 
 from emilie_agent import EditSession, EditSettings, EmilieEditor
-from emilie_agent.cli.demo_scene import draw_scene
+from emilie_agent.toyworld import demo_scene_scene, mask_of, render
 
 
 def main() -> None:
@@ -22,12 +23,13 @@ def main() -> None:
     args = parser.parse_args()
 
     editor = EmilieEditor.from_pretrained(args.models)
-    session = EditSession.start(editor, draw_scene())
+    scene = demo_scene_scene((512, 384))
+    picture, masks, _ = render(scene, (512, 384))
+    session = EditSession.start(editor, picture)
     session.edit("make it look like winter", settings=EditSettings(steps=args.steps, seed=1))
 
-    # A hand-made mask: the door of the drawn scene (white = may change).
-    mask = np.zeros((384, 512), np.float32)
-    mask[230:300, 100:140] = 1.0
+    # A mask by hand (white = may change): the door of the drawn scene, exact because the toy world drew it.
+    mask = mask_of(scene, masks, "door").astype(np.float32)
     session.edit("make the door blue", mask=mask, settings=EditSettings(steps=args.steps, preserve="exact"))
     session.undo()
     session.edit("make the door green", mask=mask, settings=EditSettings(steps=args.steps, preserve="exact"))

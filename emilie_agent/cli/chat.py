@@ -25,6 +25,7 @@ from .options import (
     add_masker_arguments,
     add_request_arguments,
     agent_options,
+    edit_settings,
     load_editor,
     planner,
     session_from_args,
@@ -79,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     if folder.exists() and not folder.is_dir():
         raise InvalidRequestError(f"--session-dir {folder} is a file, not a folder")
 
-    session = session_from_args(args, load_editor(args))
+    editor = load_editor(args)
+    options["settings"] = edit_settings(args, editor.recommended_settings)
+    session = session_from_args(args, editor)
     agent = EditingAgent(
         session,
         autosave_dir=folder,

@@ -3,8 +3,10 @@
 It runs a multi-step request (plan -> masks -> EMILIE edits) and writes every turn, the mask previews,
 a contact sheet and the saved session into the output folder, as ``edit IMAGE "request" -o DIR`` does.
 
-``--models auto`` (the default) uses the real models when they are in the Hugging Face cache, and otherwise
-says so loudly and runs on tiny random-weight models, whose pictures are noise (the wiring is real).
+``--models auto`` (the default) uses the real models when they are in the Hugging Face cache. Otherwise it
+says so in one line and runs on the toy models: small models trained on the synthetic scenes of
+:mod:`emilie_agent.toyworld`, shipped in the package, which make real edits on such scenes (at 64 px). The
+drawn picture is a toy-world scene either way.
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .demo_scene import draw_scene
 from .edit import run_planned
 from .options import add_editor_arguments, add_masker_arguments, add_request_arguments
 from ..files import save_picture
+from ..toyworld import demo_scene
 
-DEFAULT_REQUEST = "Make it look like winter, then put a red scarf on the man and make the door blue."
+DEFAULT_REQUEST = "Make it winter, then paint the door blue and remove the car."
+SCENE_SIZE = {"toy": (256, 192), "real": (512, 384)}  # the toy models work at 64 px whatever the picture's size
 
 
 def add_parser(subparsers) -> None:
@@ -45,24 +48,20 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             print(
                 "emilie-agent demo: the real models are not in the Hugging Face cache "
-                f"({', '.join(missing)}); running on TINY RANDOM models instead, so the pictures will be "
-                "noise (and are worked at 128 px). Fetch the weights with `emilie-agent fetch --all` "
-                "(needs network) for real edits.",
+                f"({', '.join(missing)}); running on the TOY models (trained on synthetic scenes, 64 px). "
+                "Get the real ones with `emilie-agent fetch --all` (needs network).",
                 file=sys.stderr,
             )
-            args.models = "tiny"
-            # Random detector weights score low: with zero thresholds local steps find something to edit.
-            args.box_threshold = args.text_threshold = 0.0
-            # The tiny UNet works on a latent half the picture's size (not an eighth): keep it small and quick.
-            args.max_side = min(args.max_side, 128)
+            args.models = "toy"
         else:
             args.models = None
     output = Path(args.output)
     if args.image:
         args.image = str(Path(args.image))
     else:
-        args.image = str(save_picture(draw_scene(), output / "input.png"))
-        print(f"drew a scene: {args.image}")
+        size = SCENE_SIZE["toy" if args.models in ("toy", "tiny") else "real"]
+        args.image = str(save_picture(demo_scene(size), output / "input.png"))
+        print(f"drew a toy-world scene: {args.image}")
     args.instruction = args.request
     args.output = str(output)
     return run_planned(args)

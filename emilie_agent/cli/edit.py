@@ -88,7 +88,9 @@ def run_planned(args: argparse.Namespace) -> int:
     # The planner and every option are checked here, before the editor loads.
     options = agent_options(args, planner(args.planner, args.planner_model))
 
-    session = session_from_args(args, load_editor(args))
+    editor = load_editor(args)
+    options["settings"] = edit_settings(args, editor.recommended_settings)
+    session = session_from_args(args, editor)
     planned = PlannedRequest(
         session,
         out_dir,
@@ -143,10 +145,11 @@ def run_one_edit(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.exists() and output.is_dir():
         raise InvalidRequestError(f"{output} is a folder; give a picture path such as out.png")
-    settings = edit_settings(args)
+    edit_settings(args)  # checked before the model loads
     masking = masker_options(args) if args.target else None
 
     editor = load_editor(args)
+    settings = edit_settings(args, editor.recommended_settings)
     found = find_target(masking, picture, args.target, invert=args.invert) if masking is not None else None
     if found is not None:
         mask = found.mask

@@ -42,15 +42,21 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--models",
         default=None,
-        help="'tiny' (random weights: wiring only, pictures are noise), a hub id or a local folder; "
-        f"default {DEFAULT_MODEL} (and the default masker models)",
+        help="'toy' (small models trained on synthetic scenes, shipped in the package), 'tiny' (random weights: "
+        f"wiring only, pictures are noise), a hub id or a local folder; default {DEFAULT_MODEL} (and the default "
+        "masker models)",
     )
     g.add_argument("--editor-model", default=None, help="InstructPix2Pix model only (overrides --models)")
     add_device_arguments(g)
-    g.add_argument("--steps", type=int, default=20, help="denoising steps per edit (default 20)")
+    # None: the model's own recommendation (a toy model's folder carries one), else EditSettings' defaults.
+    g.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the model's, else 20)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    g.add_argument("--text-scale", type=float, default=7.5, help="text guidance scale s_T (default 7.5)")
-    g.add_argument("--image-scale", type=float, default=1.5, help="image guidance scale s_I (default 1.5)")
+    g.add_argument(
+        "--text-scale", type=float, default=None, help="text guidance scale s_T (default: the model's, else 7.5)"
+    )
+    g.add_argument(
+        "--image-scale", type=float, default=None, help="image guidance scale s_I (default: the model's, else 1.5)"
+    )
     g.add_argument(
         "--preserve",
         choices=["exact", "guided"],
@@ -60,13 +66,19 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--scheduler", default=None, help=f"{', '.join(SCHEDULERS)} (default: the model's)"
     )
-    g.add_argument("--max-side", type=int, default=512, help="longest side the model works at (default 512)")
+    g.add_argument(
+        "--max-side", type=int, default=None, help="longest side the model works at (default: the model's, else 512)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def edit_settings(args: argparse.Namespace) -> EditSettings:
-    """The sampling settings the editor options give (validated: a bad value fails before any model loads)."""
-    return EditSettings(
+def edit_settings(args: argparse.Namespace, base: EditSettings | None = None) -> EditSettings:
+    """The sampling settings the editor options give, over ``base`` (the model's recommended settings).
+
+    Called once before any model loads (against the defaults, so a bad value fails in a second) and again
+    with ``editor.recommended_settings`` once the editor is there.
+    """
+    given = dict(
         steps=args.steps,
         text_scale=args.text_scale,
         image_scale=args.image_scale,
@@ -74,6 +86,7 @@ def edit_settings(args: argparse.Namespace) -> EditSettings:
         preserve=args.preserve,
         scheduler=args.scheduler,
     )
+    return (base or EditSettings()).replace(**{name: value for name, value in given.items() if value is not None})
 
 
 def editor_model_name(args: argparse.Namespace) -> str:
