@@ -41,3 +41,12 @@ class SessionFileError(EmilieError):
 
 class PlanValidationError(EmilieError):
     """A planner (usually an LLM) produced a plan that does not validate."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message: on one line (an array's repr is not) and at most ``limit`` characters."""
+    try:
+        text = " ".join(repr(value).split())
+    except Exception:  # noqa: BLE001 - an object whose repr fails still gets named
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

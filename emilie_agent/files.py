@@ -9,8 +9,12 @@ from typing import Callable
 PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, flush it to disk, then rename over ``path``."""
+def atomic_write(path: Path, write: Callable[[Path], object], *, sync_folder: bool = True) -> None:
+    """Write through a temporary file in the same folder, flush it to disk, then rename over ``path``.
+
+    The temporary file is ``.NAME.XXXXXXXX.tmp`` (8 hex digits). With ``sync_folder`` the folder is flushed after
+    the rename too, so that the new name survives a power cut.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -20,6 +24,22 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    if sync_folder:
+        fsync_folder(path.parent)
+
+
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (new names, renames) to disk; a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_picture(picture, path: str | os.PathLike) -> Path:

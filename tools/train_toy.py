@@ -134,7 +134,7 @@ def train_loop(name, args, model_params, modules, loss_fn, steps, lr, export, wa
         t_begin = state.get("t_begin", t_begin)
         log(f"{name}: resumed at step {start}")
     deadline = parse_deadline(getattr(args, f"{name}_deadline", None))
-    if state is not None and state.get("done"):
+    if state is not None and state.get("done") and not args.extend:
         steps = start
     for module in modules.values():
         module.train()
@@ -199,7 +199,7 @@ def build_vae():
         block_out_channels=(16, 32, 64),
         layers_per_block=1,
         latent_channels=4,
-        norm_num_groups=16,
+        norm_num_groups=4,  # 16 groups on 16 channels is instance norm: it throws flat colours away
         sample_size=EDITOR_SIZE,
     )
 
@@ -626,6 +626,20 @@ def _patch_matcher():
     lgd.linear_sum_assignment = linear_sum_assignment
     lfod.linear_sum_assignment = linear_sum_assignment
 
+    def _get_target_classes_one_hot(self, outputs, targets, indices):
+        # transformers 5.24 offsets sample i's class labels by len(label_maps[i]) instead of the number of
+        # label maps before it, so from the third sample on, boxes are matched to another prompt's tokens.
+        logits = outputs["logits"]
+        offsets = np.cumsum([0] + [len(m) for m in outputs["label_maps"]])
+        class_labels = torch.cat([t["class_labels"][J] + int(offsets[i]) for i, (t, (_, J)) in enumerate(zip(targets, indices))])
+        label_maps = torch.cat(outputs["label_maps"], dim=0)
+        idx = self._get_source_permutation_idx(indices)
+        onehot = torch.zeros_like(logits, device=logits.device, dtype=torch.long)
+        onehot[idx] = label_maps[class_labels].to(torch.long)
+        return onehot
+
+    lgd.GroundingDinoImageLoss._get_target_classes_one_hot = _get_target_classes_one_hot
+
 
 def detection_sample(rng: np.random.Generator):
     """A random scene picture (random size and aspect), a prompt, and the boxes it should give (maybe none)."""
@@ -797,7 +811,13 @@ def build_sam():
         mask_decoder_config=SamMaskDecoderConfig(hidden_size=64, mlp_dim=128, num_hidden_layers=2,
                                                  num_attention_heads=4, iou_head_hidden_dim=64),
     )
-    return SamModel(config)
+    model = SamModel(config)
+    # transformers initialises the prompt encoder's random Fourier features with std = vision hidden_size // 2
+    # (48 here): frequencies so high that box coordinates become noise, and a model trained from scratch never
+    # learns where a box is. The original SAM draws them with std 1.
+    with torch.no_grad():
+        model.shared_image_embedding.positional_embedding.normal_(0.0, 1.0)
+    return model
 
 
 def build_sam_processor():
@@ -921,6 +941,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "emilie_agent" / "toyworld" / "models")
     ap.add_argument("--work", type=Path, default=Path("/tmp/toytrain/work"))
     ap.add_argument("--resume", action="store_true", help="go on from the checkpoints in --work")
+    ap.add_argument("--extend", action="store_true",
+                    help="with --resume: train a finished stage further (a warm restart of its cosine up to the new "
+                         "--<stage>-steps / deadline)")
     ap.add_argument("--every", type=int, default=250, help="checkpoint (and export) every N steps")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)

@@ -14,6 +14,9 @@ snow", see :mod:`emilie_agent.agent.commands`) or plans the message into steps a
 Every step is one :meth:`EditSession.edit`, which records a turn only when it succeeded, and with
 ``autosave_dir`` the session is saved after every finished step and every move (undo, redo, ...). An error or a
 Ctrl-C in the middle of a request therefore leaves a session that is complete up to the last finished step.
+An existing autosave folder is claimed (locked) when the agent is made (a new one at its first save), and given
+back by :meth:`EditingAgent.close`: a second agent (or process) on the same folder is refused at once, as is a
+folder holding another session.
 
 Each step's seed is ``settings.seed + the new turn's id``, recorded in the turn, so a session replays exactly.
 The earlier steps on the current branch are handed to the planner, so "make it bigger" can refer back to them.
@@ -33,10 +36,11 @@ from pydantic import ValidationError
 
 from .commands import HELP_TEXT, Command, mentions, parse_command
 from .reports import AgentReply, FoundMask, Granularity, StepReport, where
-from ..editing.settings import EditSettings
-from ..editing.storage import EditContext
+from ..editing.settings import MAX_SEED, EditSettings
+from ..editing.storage import EditContext, session_folder
 from ..errors import EmilieError, InvalidRequestError, SessionFileError, TargetNotFoundError
 from ..masking.masker import Masker
+from ..masking.phrases import names_something
 from ..masking.preview import draw_mask_preview
 from ..planning.plan import Plan, Step
 from ..planning.rule_planner import RulePlanner
@@ -103,6 +107,8 @@ class EditingAgent:
     ``EditSettings(preserve="exact")``); each step's seed is ``settings.seed + turn id``.
     ``progress(label)`` returns a ``(done, total)`` callback for one step (closed afterwards if it has ``close``).
     ``on_plan(plan)`` is called before a plan runs, ``on_step(report)`` after every step (done or not).
+    ``autosave_dir`` is locked for this session until :meth:`close`; ``replace_session=True`` lets the first save
+    replace another session saved there.
     """
 
     def __init__(
@@ -119,6 +125,7 @@ class EditingAgent:
         granularity: Granularity | None = None,
         on_plan: Callable[[Plan], None] | None = None,
         on_step: Callable[[StepReport], None] | None = None,
+        replace_session: bool = False,
     ):
         if on_missing not in ("skip", "stop"):
             raise ValueError(f"on_missing must be 'skip' or 'stop', not {on_missing!r}")
@@ -126,7 +133,12 @@ class EditingAgent:
         self.planner = planner if planner is not None else RulePlanner()
         self.settings = settings or EditSettings(preserve="exact")
         self.on_missing = on_missing
-        self.autosave_dir = Path(autosave_dir).expanduser() if autosave_dir is not None else None
+        self.autosave_dir = session_folder(autosave_dir) if autosave_dir is not None else None
+        self._replace_pending = bool(replace_session)  # the first autosave may replace another session
+        if self.autosave_dir is not None and self.autosave_dir.is_dir():
+            # Refused here (SessionFileError) when another session holds the folder or has saved there. A folder
+            # that does not exist yet is made (and locked) by the first save, so that nothing is written before.
+            session.claim(self.autosave_dir, overwrite=replace_session)
         self.progress = progress
         self.mask_options = dict(mask_options or {})
         self.granularity = granularity
@@ -171,7 +183,7 @@ class EditingAgent:
         require_text(request, "request", '"make the sky purple", or "help"')
         with self.lock:
             history = self.history_steps()
-        return self.planner.plan(request, history)
+        return require_a_real_step(self.planner.plan(request, history), request)
 
     def history_steps(self) -> list[Step]:
         """The edits from the original picture to the current one, as plan steps (oldest first)."""
@@ -226,7 +238,7 @@ class EditingAgent:
         total = len(plan.steps)
         base = self.session.current
         turn_id = self.session.next_turn_id
-        seed = self.settings.seed + turn_id
+        seed = (self.settings.seed + turn_id) % (MAX_SEED + 1)  # a seed near 2**64 wraps round, as torch's do
         report = StepReport(number, total, step, "failed", granularity, seed=seed)
         mask = None
         mask_source = None
@@ -377,6 +389,8 @@ class EditingAgent:
             return reply
 
     def _command_reply(self, command: Command) -> AgentReply:
+        if command.problem:  # read as a command, but not one that can be carried out as written
+            raise InvalidRequestError(command.problem)
         session = self.session
         kind = command.kind
         if kind == "undo":
@@ -454,20 +468,54 @@ class EditingAgent:
 
     # ------------------------------------------------------------------ saving
     def save(self, folder: str | os.PathLike | None = None) -> Path:
-        """Save the session to ``folder`` (default: the autosave folder)."""
-        target = Path(folder).expanduser() if folder else self.autosave_dir
-        if target is None:
-            raise InvalidRequestError("say where to save: 'save PATH' (no session folder was set)")
+        """Save the session to ``folder`` (default: the autosave folder); an empty path is refused.
+
+        A folder that holds another session (or files that are not a session's), or that another session holds,
+        is refused with SessionFileError and nothing is written.
+        """
+        overwrite = False
+        if folder is None:
+            target = self.autosave_dir
+            if target is None:
+                raise InvalidRequestError("say where to save: 'save to PATH' (no session folder was set)")
+            overwrite = self._replace_pending
+        else:
+            try:
+                target = session_folder(folder)
+            except InvalidRequestError:
+                raise InvalidRequestError("say where to save: 'save to PATH' (the path is empty)") from None
         with self.lock:
             try:
-                return self.session.save(target)
+                saved = self.session.save(target, overwrite=overwrite)
             except OSError as err:
                 raise SessionFileError(f"could not save the session to {target}: {err}") from None
+            if folder is None:
+                self._replace_pending = False
+            return saved
+
+    def close(self) -> None:
+        """Give back the folders the session holds (the autosave folder, folders saved into)."""
+        with self.lock:
+            self.session.close()
+
+    def __enter__(self) -> "EditingAgent":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def autosave(self) -> None:
         """Save to the autosave folder, if there is one (after every finished step and every move)."""
         if self.autosave_dir is not None:
             self.save(self.autosave_dir)
+
+
+def require_a_real_step(plan: Plan, request: str) -> Plan:
+    """``plan``, unless none of its steps names anything ("the", "of the": only words like these): then the
+    request holds no edit, and an InvalidRequestError says so before anything is done."""
+    if not any(names_something(step.instruction) for step in plan.steps):
+        raise InvalidRequestError(f"no edit found in {request.strip()[:80]!r}: say what to change")
+    return plan
 
 
 def step_for_edit(instruction: str, target: str | None = None, invert: bool = False) -> Step:

@@ -22,20 +22,25 @@ CommandKind = Literal[
 @dataclass(frozen=True)
 class Command:
     """What a command message asks for. ``count`` for undo/redo, ``phrase`` for masks and "go back to before
-    X", ``path`` for save, ``turn_id`` for checkout."""
+    X", ``path`` for save, ``turn_id`` for checkout.
+
+    ``problem``: the message reads as this command but cannot be carried out as written ("go to turn -1",
+    "show the mask for" with nothing after it): carrying it out answers with this, and changes nothing. Such a
+    message is never taken for an edit request."""
 
     kind: CommandKind
     count: int = 1
     phrase: str | None = None
     path: str | None = None
     turn_id: int | None = None
+    problem: str | None = None
 
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "thrice": 3, "four": 4, "five": 5,
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple": 2, "a couple": 2, "a couple of": 2,
 }
-_NUMBER = r"(?:\d+|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + r")"
+_NUMBER = r"(?:[-+]?\d+|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + r")"
 _UNITS = r"(?:edits?|changes?|steps?|turns?|times|ones?|things?)"
 # "undo", "undo 2", "undo the last two", "undo the last 3 edits", "undo twice", "undo that", "go back one step".
 _HOW_MANY = (
@@ -58,7 +63,7 @@ _PATTERNS: list[tuple[CommandKind, re.Pattern[str]]] = [
     (
         "show_mask",
         re.compile(
-            r"^(?:show|preview|display|see)(?: me)? (?:the |a )?mask(?:s)?(?: (?:of|for|on|around) (?P<phrase>.+))?$"
+            r"^(?:show|preview|display|see)(?: me)? (?:the |a )?mask(?:s)?(?: (?:of|for|on|around)(?: (?P<phrase>.+))?)?$"
             r"|^mask\??$"
         ),
     ),
@@ -77,11 +82,17 @@ _PATTERNS: list[tuple[CommandKind, re.Pattern[str]]] = [
     ),
     (
         "go_back_before",
-        re.compile(r"^(?:go |get |take me |revert |jump )?back (?:to )?before (?P<phrase>.+)$|^revert to before (?P<phrase2>.+)$"),
+        re.compile(
+            r"^(?:go |get |take me |revert |jump )?back (?:to )?before(?: (?P<phrase>.+))?$"
+            r"|^revert to before(?: (?P<phrase2>.+))?$"
+        ),
     ),
     (
         "checkout",
-        re.compile(r"^(?:go (?:back )?to|checkout|check out|switch to|jump to|show) (?:turn|edit|step|version) #?(?P<id>\d+)$"),
+        re.compile(
+            r"^(?:go (?:back )?to|checkout|check out|switch to|jump to|show) (?:turn|edit|step|version)"
+            r"(?: (?:number |no\.? |#)?(?P<id>[-+#]?[\w.]+))?$"
+        ),
     ),
     ("help", re.compile(r"^(?:help|\?|commands|what can (?:you|i) (?:do|say))$")),
     ("quit", re.compile(r"^(?:quit|exit|bye|goodbye|q|:q|stop|done|that'?s all)$")),
@@ -110,28 +121,63 @@ def parse_command(message: str) -> Command | None:
             continue
         groups = {k: v for k, v in match.groupdict().items() if v}
         if kind in ("undo", "redo"):
-            return Command(kind, count=_count(text))
+            count = _count(text)
+            if count < 1:
+                return Command(kind, count=count, problem=f"{kind} takes a number of edits from 1, not {count}")
+            return Command(kind, count=count)
         if kind == "save":
             path = groups.get("path") or groups.get("bare_path")
+            if groups.get("bare_path") in _SAVE_PREPOSITIONS:
+                return Command("save", path="")  # "save to" and no path: refused when carried out, not a folder "to"
             # Paths are case sensitive: take the path from the message as typed, not the lowered text.
             return Command("save", path=_original_tail(original, path) if path else None)
         if kind == "go_back_before":
-            return Command(kind, phrase=groups.get("phrase") or groups.get("phrase2"))
+            phrase = groups.get("phrase") or groups.get("phrase2")
+            if not phrase:
+                return Command(kind, problem="go back to before what? Say e.g. 'go back to before the snow'")
+            return Command(kind, phrase=phrase)
         if kind == "show_mask":
+            if match.group(0).split()[-1] in ("of", "for", "on", "around") and not groups.get("phrase"):
+                return Command(
+                    kind,
+                    problem="show the mask for what? Say e.g. 'show the mask for the man', or 'show the mask' "
+                    "for the current edit's",
+                )
             return Command(kind, phrase=groups.get("phrase"))
         if kind == "checkout":
-            return Command(kind, turn_id=int(groups["id"]))
+            turn_id = _turn_number(groups.get("id"))
+            if turn_id is None:
+                given = groups.get("id")
+                what = f"{given!r} is not a turn number:" if given else "which turn?"
+                return Command(
+                    kind, problem=f"{what} turns are numbered 0, 1, 2... (say 'show history' to see them)"
+                )
+            return Command(kind, turn_id=turn_id)
         return Command(kind)
     return None
 
 
+_SAVE_PREPOSITIONS = frozenset({"to", "as", "in", "into", "under"})
+
+
 def _count(text: str) -> int:
     """The number an undo/redo message names ("undo the last two" -> 2); 1 when it names none."""
-    match = re.search(rf"\b{_NUMBER}\b", text.split(" ", 1)[1] if " " in text else "")
+    match = re.search(rf"(?<![\w-]){_NUMBER}\b", text.split(" ", 1)[1] if " " in text else "")
     if match is None:
         return 1
     word = match.group(0)
-    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return int(word) if word.lstrip("+-").isdigit() else NUMBER_WORDS[word]
+
+
+def _turn_number(word: str | None) -> int | None:
+    """A turn number as said ("4", "#4", "four"); None for anything else (negative, "abc", a fraction)."""
+    if not word:
+        return None
+    word = word.lstrip("#")
+    if word.isdigit() and word.isascii():
+        return int(word)
+    value = NUMBER_WORDS.get(word)
+    return value if value is not None and word not in ("a", "an", "couple", "once", "twice", "thrice") else None
 
 
 def _original_tail(original: str, lowered_tail: str) -> str:

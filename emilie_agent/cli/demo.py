@@ -4,9 +4,9 @@ It runs a multi-step request (plan -> masks -> EMILIE edits) and writes every tu
 a contact sheet and the saved session into the output folder, as ``edit IMAGE "request" -o DIR`` does.
 
 ``--models auto`` (the default) uses the real models when they are in the Hugging Face cache. Otherwise it
-says so in one line and runs on the toy models: small models trained on the synthetic scenes of
-:mod:`emilie_agent.toyworld`, shipped in the package, which make real edits on such scenes (at 64 px). The
-drawn picture is a toy-world scene either way.
+says so in one line and runs on the toy models (small models trained on the synthetic scenes of
+:mod:`emilie_agent.toyworld`, shipped in ``emilie_agent/toyworld/models``) when they are there, and on tiny
+random-weight models, whose pictures are noise, when they are not. The drawn picture is a toy-world scene.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 
 from .edit import run_planned
 from .options import add_editor_arguments, add_masker_arguments, add_request_arguments
+from .terminal import printable
 from ..files import save_picture
+from ..models.loading import TOY_KINDS, TOY_ROOT
 from ..toyworld import demo_scene
 
 DEFAULT_REQUEST = "Make it winter, then paint the door blue and remove the car."
@@ -33,6 +35,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--image", help="your picture instead of the drawn scene")
     p.add_argument("--request", default=DEFAULT_REQUEST, help=f"what to do (default: {DEFAULT_REQUEST!r})")
     p.add_argument("-o", "--output", default="emilie-demo", help="output folder (default ./emilie-demo)")
+    p.add_argument(
+        "--replace-session",
+        action="store_true",
+        help="let the demo replace another session saved in OUT_DIR/session (e.g. an earlier demo's)",
+    )
     add_editor_arguments(p)
     add_masker_arguments(p)
     add_request_arguments(p)
@@ -45,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.models == "auto":
         missing = fetch.missing_from_cache()
-        if missing:
+        if not missing:
+            args.models = None
+        elif toy_models_available():
             print(
                 "emilie-agent demo: the real models are not in the Hugging Face cache "
                 f"({', '.join(missing)}); running on the TOY models (trained on synthetic scenes, 64 px). "
@@ -54,14 +63,36 @@ def run(args: argparse.Namespace) -> int:
             )
             args.models = "toy"
         else:
-            args.models = None
+            print(
+                "emilie-agent demo: the real models are not in the Hugging Face cache "
+                f"({', '.join(missing)}) and the toy models are not built (python tools/train_toy.py); running "
+                "on TINY RANDOM models instead, so the pictures will be noise (worked at 128 px). Fetch the "
+                "weights with `emilie-agent fetch --all` (needs network) for real edits.",
+                file=sys.stderr,
+            )
+            args.models = "tiny"
+            # Random detector weights score low: with zero thresholds local steps find something to edit.
+            args.box_threshold = args.text_threshold = 0.0
+            # The tiny UNet works on a latent half the picture's size (not an eighth): keep it small and quick.
+            args.max_side = min(args.max_side or 128, 128)
     output = Path(args.output)
     if args.image:
         args.image = str(Path(args.image))
     else:
         size = SCENE_SIZE["toy" if args.models in ("toy", "tiny") else "real"]
-        args.image = str(save_picture(demo_scene(size), output / "input.png"))
-        print(f"drew a toy-world scene: {args.image}")
+        args.image = str(output / "input.png")
+
+        def draw_input() -> Path:  # called once every option and the plan are checked: a failure writes nothing
+            path = save_picture(demo_scene(size), output / "input.png")
+            print(f"drew a toy-world scene: {printable(path)}")
+            return path
+
+        args.draw_input = draw_input
     args.instruction = args.request
-    args.output = str(output)
+    args.output = args.output if not args.output.strip() else str(output)
     return run_planned(args)
+
+
+def toy_models_available() -> bool:
+    """Whether the toy models (editor, detector, segmenter) are in the package."""
+    return all((TOY_ROOT / kind).is_dir() and any((TOY_ROOT / kind).iterdir()) for kind in TOY_KINDS)

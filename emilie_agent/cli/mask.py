@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-from .options import add_device_arguments, add_masker_arguments, is_image_path, masker_options
+from .options import add_device_arguments, add_masker_arguments, check_device_options, is_image_path, masker_options
+from .terminal import print_error, printable
 from ..errors import InvalidRequestError
-from ..files import save_picture
 from ..images import load_image, mask_to_image
 from ..masking.masker import Masker
 from ..masking.phrases import read_target
 from ..masking.preview import draw_mask_preview
+from ..outputs import check_distinct, check_output_file, write_pictures
 
 
 def add_parser(subparsers) -> None:
@@ -45,15 +44,22 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.output and not args.preview and not args.json:
+    if args.output is None and args.preview is None and not args.json:
         raise InvalidRequestError("nothing to do: give -o MASK.png, --preview PREVIEW.png or --json")
-    for path in (args.output, args.preview):
+    for option, path in (("-o", args.output), ("--preview", args.preview)):
+        if path is not None and not path.strip():
+            raise InvalidRequestError(f"{option} is empty: give a file name such as mask.png")
         if path and not is_image_path(path):
             raise InvalidRequestError(f"{path} is not a picture path: use a name such as mask.png")
     for phrase in args.phrase:
         read_target(phrase)  # an empty phrase fails before any model loads
     options = masker_options(args)
+    check_device_options(args)
     picture = load_image(args.image)
+    # Where the results go: checked before any model loads; written together at the end, or not at all.
+    output = check_output_file(args.output, "mask output") if args.output else None
+    preview = check_output_file(args.preview, "preview") if args.preview else None
+    check_distinct([("-o", args.output), ("--preview", args.preview)])
 
     result = Masker.from_options(options).mask(
         picture,
@@ -66,12 +72,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json_dict()))
     if not result.found:
-        print(f"emilie-agent: {result.message()}; nothing was written", file=sys.stderr)
+        print_error(f"{result.message()}; nothing was written")
         return 1
-    if args.output:
-        save_picture(mask_to_image(result.mask), Path(args.output))
-    if args.preview:
-        save_picture(draw_mask_preview(picture, result), Path(args.preview))
+    pictures = []
+    if output is not None:
+        pictures.append((mask_to_image(result.mask), output))
+    if preview is not None:
+        pictures.append((draw_mask_preview(picture, result), preview))
+    write_pictures(pictures)  # the mask and its preview both, or neither
     if not args.json:
-        print(result.message() + (f" -> {args.output}" if args.output else ""))
+        print(printable(result.message() + (f" -> {args.output}" if args.output else "")))
     return 0

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .progress import ProgressBar
-from ..editing.settings import DEFAULT_MODEL, SCHEDULERS, EditSettings
+from .terminal import printable
+from ..errors import InvalidRequestError
+from ..editing.settings import DEFAULT_MODEL, SCHEDULERS, EditSettings, check_scheduler_available
+from ..images import MAX_MAX_SIDE, MIN_MAX_SIDE, check_max_side
 from ..masking.granularity import GRANULARITIES
 from ..masking.masker import Masker
 from ..masking.options import BACKENDS, DEFAULT_DETECTOR, DEFAULT_SEGMENTER, MaskerOptions
@@ -29,10 +32,33 @@ def is_image_path(path: str | Path) -> bool:
 # ---------------------------------------------------------------------- where the models run
 def add_device_arguments(group) -> None:
     """``--device`` and ``--dtype`` (an argument group or a parser)."""
-    group.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    group.add_argument(
+        "--device", default=None, help="cuda (or cuda:N), mps or cpu: one this machine has (default: the best available)"
+    )
     group.add_argument(
         "--dtype", default=None, help="float16, bfloat16 or float32 (default: fp16 on GPU, fp32 on CPU)"
     )
+
+
+def check_not_empty(args: argparse.Namespace, *names: str) -> None:
+    """An option given as an empty string (``--models ''``) is a mistake, not "the default": say so."""
+    for name in names:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and not value.strip():
+            raise InvalidRequestError(f"--{name.replace('_', '-')} is empty: give a value or leave the option out")
+
+
+def check_device_options(args: argparse.Namespace) -> None:
+    """``--device`` and ``--dtype``: known, and present on this machine (before any model loads); the model options
+    given are not empty."""
+    check_not_empty(args, "masker_models", "detector", "segmenter", "detector_config", "text_encoder")
+    if args.device is None and args.dtype is None:
+        return
+    # Lazy: the check asks torch what this machine has; `plan` and --help never import torch.
+    from ..models.devices import check_device, check_dtype
+
+    check_device(args.device)
+    check_dtype(args.dtype)
 
 
 # ---------------------------------------------------------------------- the editor -> EditSettings
@@ -50,7 +76,7 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_arguments(g)
     # None: the model's own recommendation (a toy model's folder carries one), else EditSettings' defaults.
     g.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the model's, else 20)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2**64 - 1 (default 0)")
     g.add_argument(
         "--text-scale", type=float, default=None, help="text guidance scale s_T (default: the model's, else 7.5)"
     )
@@ -64,10 +90,15 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
         help="exact: pixels outside the mask stay bit-identical (default); guided: the paper's modulation only",
     )
     g.add_argument(
-        "--scheduler", default=None, help=f"{', '.join(SCHEDULERS)} (default: the model's)"
+        "--scheduler",
+        default=None,
+        help=f"{', '.join(SCHEDULERS)} (default: the model's); pndm needs --steps 4 or more, lms needs scipy",
     )
     g.add_argument(
-        "--max-side", type=int, default=None, help="longest side the model works at (default: the model's, else 512)"
+        "--max-side",
+        type=int,
+        default=None,
+        help=f"longest side the model works at, {MIN_MAX_SIDE} to {MAX_MAX_SIDE} pixels (default: the model's, else 512)",
     )
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -87,6 +118,19 @@ def edit_settings(args: argparse.Namespace, base: EditSettings | None = None) ->
         scheduler=args.scheduler,
     )
     return (base or EditSettings()).replace(**{name: value for name, value in given.items() if value is not None})
+
+
+def check_editor_options(args: argparse.Namespace) -> EditSettings:
+    """Everything about the editor that can be checked before it loads: device, dtype, ``--max-side``, the
+    sampling settings and whether the scheduler asked for can run here. Returns the settings (over the defaults)."""
+    check_device_options(args)
+    check_not_empty(args, "models", "editor_model", "scheduler")
+    if args.max_side is not None:
+        check_max_side(args.max_side)
+    settings = edit_settings(args)
+    if settings.scheduler is not None:
+        check_scheduler_available(SCHEDULERS[settings.scheduler], settings.scheduler)
+    return settings
 
 
 def editor_model_name(args: argparse.Namespace) -> str:
@@ -127,7 +171,12 @@ def add_masker_arguments(parser: argparse.ArgumentParser, *, models_option: bool
     g.add_argument("--detector", default=None, help="GroundingDINO hub id or folder (original backend: the .pth)")
     g.add_argument("--segmenter", default=None, help="SAM hub id or folder (original backend: the .pth)")
     g.add_argument("--masker-backend", choices=BACKENDS, default="transformers", help="default: transformers")
-    g.add_argument("--detector-config", default=None, help="original backend: GroundingDINO config (.py)")
+    g.add_argument(
+        "--detector-config",
+        default=None,
+        help="original backend: the GroundingDINO config. A .py config is Python: it is RUN (as upstream's loader "
+        "does), so give only one you trust; .yaml/.yml configs are read with yaml.safe_load (no code)",
+    )
     g.add_argument("--text-encoder", default=None, help="original backend: BERT hub id or folder for GroundingDINO")
     g.add_argument(
         "--box-threshold",
@@ -228,12 +277,19 @@ def agent_options(args: argparse.Namespace, planner: Planner) -> dict[str, Any]:
     )
 
 
-def session_from_args(args: argparse.Namespace, editor):
-    """A new session on IMAGE, or the one saved in ``--resume DIR`` (said on standard error)."""
+def session_from_args(args: argparse.Namespace, editor, *, loaded=None):
+    """A new session on IMAGE, or the one saved in ``--resume DIR`` (said on standard error).
+
+    ``loaded``: that saved session, already read (without an editor, to plan before the models load): it gets
+    ``editor`` instead of being read again."""
     from ..agent.request import open_session  # lazy: sessions hold torch tensors; `plan` and --help need none
 
     model = editor_model_name(args)
-    session = open_session(editor, image=args.image, resume=args.resume, model=model)
+    if loaded is not None:
+        loaded.editor = editor
+        session = loaded
+    else:
+        session = open_session(editor, image=args.image, resume=args.resume, model=model)
     if args.resume:
         if session.model and session.model != model:
             print(
@@ -241,5 +297,8 @@ def session_from_args(args: argparse.Namespace, editor):
                 f"{model!r}; the carried latents may not suit it",
                 file=sys.stderr,
             )
-        print(f"resumed {args.resume}: {len(session)} turns, now at {session.current.describe()}", file=sys.stderr)
+        print(
+            printable(f"resumed {args.resume}: {len(session)} turns, now at {session.current.describe()}"),
+            file=sys.stderr,
+        )
     return session

@@ -15,6 +15,7 @@ import json
 import sys
 
 from .options import add_planner_arguments, planner
+from .terminal import not_utf8, printable
 from ..errors import EmilieError, InvalidRequestError
 from ..text import require_text
 
@@ -41,17 +42,27 @@ def run(args: argparse.Namespace) -> int:
         if args.request is not None:
             raise InvalidRequestError("--jsonl reads the requests from standard input: give no REQUEST argument")
         chosen = planner(args.planner, args.model)
-        for line in sys.stdin:
-            print(json.dumps(_plan_line(chosen, line.rstrip("\r\n"))), flush=True)
+        stdin = sys.stdin
+        try:
+            stdin.reconfigure(errors="surrogateescape")  # a line that is not UTF-8 gets its error line, in order
+        except (AttributeError, ValueError, OSError, TypeError):
+            pass
+        try:
+            for line in stdin:
+                print(json.dumps(_plan_line(chosen, line.rstrip("\r\n"))), flush=True)
+        except UnicodeDecodeError as err:
+            raise InvalidRequestError(f"standard input is not UTF-8 text ({err.reason} at byte {err.start})") from None
         return 0
     require_text(args.request, "request", 'emilie-agent plan "make the sky purple"')
     plan = planner(args.planner, args.model).plan(args.request)
-    print(json.dumps(plan.to_json_dict()) if args.json else plan.describe())
+    print(json.dumps(plan.to_json_dict()) if args.json else printable(plan.describe(), keep_newlines=True))
     return 0
 
 
 def _plan_line(planner, request: str) -> dict:
     """One request's answer for --jsonl; failures become an "error" field instead of ending the run."""
+    if not_utf8(request):
+        return {"request": printable(request), "steps": [], "error": "not UTF-8 text"}
     if not request.strip():
         return {"request": request, "steps": [], "error": "empty request"}
     try:

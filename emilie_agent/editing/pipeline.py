@@ -17,10 +17,15 @@
 
 Loading, saving, moving between devices, CPU offload, progress bars and step callbacks are diffusers'
 (``DiffusionPipeline``); this module adds the loop and the names ``tiny`` / ``toy``.
+
+One editor may be shared by sessions in several threads: its runs (sampling, encoding) take turns under one
+lock, since the scheduler (and, with CPU offload, the models' placement) is state every run changes.
 """
 # No ``from __future__ import annotations``: diffusers reads the types of ``__init__``'s arguments at run time.
+import functools
 import inspect
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -38,9 +43,17 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from .composite import composite
-from .settings import DEFAULT_MODEL, SCHEDULERS, EditSettings, Preserve
+from .settings import (
+    DEFAULT_MODEL,
+    SCHEDULERS,
+    EditSettings,
+    Preserve,
+    as_settings,
+    check_scheduler_available,
+    check_scheduler_steps,
+)
 from ..errors import EditFailedError, InvalidMaskError, InvalidRequestError, ModelNotAvailableError
-from ..images import load_image, load_mask, working_size
+from ..images import check_max_side, load_image, load_mask, working_size
 from ..models.devices import pick_device, pick_dtype
 from ..models.loading import (
     MODEL_DEFAULTS_FILE,
@@ -53,6 +66,17 @@ from ..text import require_text
 
 DEFAULT_MAX_SIDE = 512  # longest side a picture is edited at, unless the model's folder says otherwise
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+def _one_at_a_time(method):
+    """Run ``method`` under the editor's lock: sessions in several threads may share one editor."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._run_lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 @dataclass
@@ -105,6 +129,7 @@ class EmilieEditor(DiffusionPipeline):
         self.recommended_settings = EditSettings()
         self.default_max_side = DEFAULT_MAX_SIDE
         self._schedulers: dict[str, Any] = {}
+        self._run_lock = threading.RLock()  # one run at a time (re-entrant: a step callback may encode)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -126,8 +151,10 @@ class EmilieEditor(DiffusionPipeline):
         Missing weights raise :class:`~emilie_agent.errors.ModelNotAvailableError` with what to do.
         """
         name = os.fspath(pretrained_model_name_or_path)
-        path = resolve_model(name, "instruct-pix2pix")
+        if max_side is not None:
+            check_max_side(max_side)  # before the weights load
         device = pick_device(device)
+        path = resolve_model(name, "instruct-pix2pix")
         # diffusers calls it ``dtype`` (``torch_dtype`` is deprecated there); ours keeps the familiar name.
         kwargs["dtype"] = pick_dtype(device, torch_dtype if torch_dtype is not None else kwargs.pop("dtype", None))
         try:
@@ -135,7 +162,7 @@ class EmilieEditor(DiffusionPipeline):
         except loading_exceptions() as err:
             raise model_not_available(name, "InstructPix2Pix model", err) from None
         editor.use_model_defaults(model_defaults(path), where=os.path.join(path, MODEL_DEFAULTS_FILE))
-        editor.max_side = max_side or editor.default_max_side
+        editor.max_side = editor.default_max_side if max_side is None else check_max_side(max_side)
         return editor.to(device)
 
     @classmethod
@@ -188,10 +215,12 @@ class EmilieEditor(DiffusionPipeline):
         if name is None:
             return self.scheduler
         if name not in self._schedulers:
+            check_scheduler_available(SCHEDULERS[name], name)
             scheduler_class = getattr(diffusers, SCHEDULERS[name])
             self._schedulers[name] = scheduler_class.from_config(self.scheduler.config)
         return self._schedulers[name]
 
+    @_one_at_a_time
     @torch.no_grad()
     def encode_picture(self, picture: PIL.Image.Image) -> torch.Tensor:
         """A picture at any size -> the *unscaled* VAE latent (distribution mode) at working size.
@@ -241,6 +270,7 @@ class EmilieEditor(DiffusionPipeline):
         return F.interpolate(m, size=tuple(latent_hw), mode="area").clamp(0, 1)
 
     # ------------------------------------------------------------------ the algorithm
+    @_one_at_a_time
     @torch.no_grad()
     def __call__(
         self,
@@ -295,6 +325,10 @@ class EmilieEditor(DiffusionPipeline):
             raise ValueError(f"preserve must be 'guided' or 'exact', not {preserve!r}")
         device, dtype = self._execution_device, self.unet.dtype
         sampler = self.get_scheduler(scheduler)
+        try:
+            check_scheduler_steps(type(sampler).__name__, int(num_inference_steps), scheduler)
+        except ValueError as err:
+            raise InvalidRequestError(str(err)) from None
 
         # 1. The instruction, for the three guidance branches.
         prompt_embeds = self.encode_prompt(prompt, device)
@@ -400,7 +434,7 @@ class EmilieEditor(DiffusionPipeline):
         ``callback(done, total)`` is called after every step. Bad input raises the package's errors before any
         work is done.
         """
-        settings = settings or EditSettings()
+        settings = as_settings(settings)
         instruction = require_text(instruction, "instruction", "'make it snow'")
         picture = load_image(picture)
         size = picture.size
@@ -459,7 +493,7 @@ def _blend_generator(generator: torch.Generator | None) -> torch.Generator:
     if generator is None:
         blend.seed()
         return blend
-    return blend.manual_seed(generator.initial_seed() + 1)
+    return blend.manual_seed((generator.initial_seed() + 1) % 2**64)  # a seed of 2**64 - 1 wraps to 0
 
 
 def _step_kwargs(scheduler, generator: torch.Generator | None) -> dict:

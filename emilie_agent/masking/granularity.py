@@ -25,7 +25,7 @@ from typing import Iterable, Literal, Sequence, get_args
 import numpy as np
 from PIL import Image
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown
 
 Granularity = Literal["object", "region", "global"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
@@ -41,16 +41,18 @@ Box = Sequence[float]  # x0, y0, x1, y1 in pixels
 # ---------------------------------------------------------------------------------------------- parameters
 def spread_for(granularity: str = "object", spread: float | None = None) -> float:
     """The spread a request means: ``spread`` if given (it replaces the granularity's preset), else the preset."""
-    if granularity not in SPREAD_OF:
-        raise InvalidRequestError(f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}")
+    if not isinstance(granularity, str) or granularity not in SPREAD_OF:
+        raise InvalidRequestError(
+            f"unknown granularity {shown(granularity)}; choose one of {', '.join(GRANULARITIES)}"
+        )
     if spread is None:
         return SPREAD_OF[granularity]
     try:
         value = float(spread)
-    except (TypeError, ValueError):
-        raise InvalidRequestError(f"spread must be a number from 0 to 1, not {spread!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidRequestError(f"spread must be a number from 0 to 1, not {shown(spread)}") from None
     if not (0.0 <= value <= 1.0):  # also refuses NaN
-        raise InvalidRequestError(f"spread must be from 0 (object) to 1 (whole picture), not {spread!r}")
+        raise InvalidRequestError(f"spread must be from 0 (object) to 1 (whole picture), not {shown(spread)}")
     return value
 
 

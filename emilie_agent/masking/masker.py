@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from . import granularity as gran
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown
 from ..images import ImageInput, load_image, working_size
 from .options import (
     BOX_THRESHOLD,
@@ -46,6 +46,10 @@ from .types import BoxTuple, Detections, Detector, MaskResult, Segmenter
 
 MAX_SIDE = 2048
 MIN_SIDE = 32
+# The detector's feature maps need some room on both axes: a narrower strip (3 x 10000) is padded to this
+# aspect ratio with a neutral grey (the ImageNet mean, zero once normalised), and the padding cut off again.
+MAX_ASPECT = 4.0
+PAD_COLOUR = (124, 116, 104)
 
 
 # ---------------------------------------------------------------------------------------------- the masker
@@ -72,7 +76,8 @@ class Masker:
         )
         self.max_side = int(max_side)
         self._image_key: str | None = None
-        self._working: Image.Image | None = None
+        self._working: Image.Image | None = None  # what the models see: resized, padded if very narrow
+        self._content: tuple[int, int] = (0, 0)  # the picture's own part of it (top left), width x height
         self._embedding: Any = None
 
     @classmethod
@@ -148,6 +153,7 @@ class Masker:
     def _use_picture(self, picture: Image.Image) -> None:
         size = self.working_size(picture.size)
         working = picture if size == picture.size else picture.resize(size, Image.BICUBIC)
+        working = _pad_to_aspect(working, MAX_ASPECT)
         # The embedding depends only on the working copy, so that is what identifies the picture (and it is
         # much cheaper to hash than a 100-megapixel original).
         key = _picture_key(working)
@@ -156,6 +162,7 @@ class Masker:
         self._image_key, self._working, self._embedding = None, None, None
         embedding = self.segmenter.embed(working)
         self._image_key, self._working, self._embedding = key, working, embedding
+        self._content = size
 
     def reset_image(self) -> None:
         """Forget the cached picture and embedding."""
@@ -183,9 +190,20 @@ class Masker:
         Thresholds default to the masker's. Nothing found: ``found`` is False and the mask is empty (all ones
         when inverted) -- check ``found`` before editing.
         """
-        phrases = [phrase] if isinstance(phrase, str) else list(phrase)
+        if isinstance(phrase, str):
+            phrases = [phrase]
+        elif isinstance(phrase, (list, tuple)) and all(isinstance(p, str) for p in phrase):
+            phrases = list(phrase)
+        else:
+            raise InvalidRequestError(
+                f'the target phrase must be text (or a list of texts), not {type(phrase).__name__}: e.g. "the man"'
+            )
         if not phrases:
             raise InvalidRequestError('no target phrase given: name what to find, e.g. "the man"')
+        if not isinstance(invert, (bool, np.bool_)):
+            raise InvalidRequestError(f"invert must be true or false, not {shown(invert)}")
+        if multiple is not None and not isinstance(multiple, (bool, np.bool_)):
+            raise InvalidRequestError(f"multiple must be true, false or None, not {shown(multiple)}")
         targets = [read_target(p) for p in phrases]
         spread_value = gran.spread_for(granularity, spread)
         box_threshold = self.box_threshold if box_threshold is None else check_threshold(box_threshold, "box_threshold")
@@ -221,7 +239,9 @@ class Masker:
         inverted = invert != (len(targets) == 1 and targets[0].invert)
         if invert:
             combined = gran.invert(combined)
-        sx, sy = working.size[0] / picture.size[0], working.size[1] / picture.size[1]
+        content_w, content_h = self._content
+        combined = combined[:content_h, :content_w]  # the padding (if any) cut off
+        sx, sy = content_w / picture.size[0], content_h / picture.size[1]
         return MaskResult(
             mask=gran.resize_mask(combined, picture.size),
             found=len(missing) < len(targets),
@@ -239,6 +259,13 @@ class Masker:
     def _find(self, target: Target, multiple: bool | None, box_threshold: float, text_threshold: float) -> Detections:
         """The boxes to segment for one target: passing the thresholds, naming the head noun, best first."""
         found = self.detector.detect(self._working, target.prompt, box_threshold, text_threshold, self._image_key)
+        if len(found) and self._content != self._working.size:  # padded: boxes centred on the padding go
+            boxes = np.asarray(found.boxes, np.float64).reshape(-1, 4)
+            centres_x, centres_y = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+            inside = np.flatnonzero((centres_x < self._content[0]) & (centres_y < self._content[1]))
+            if len(inside) < len(found):
+                best = float(np.max(np.asarray(found.scores)[inside])) if len(inside) else 0.0
+                found = found.take(inside.tolist()) if len(inside) else Detections.empty(best)
         if len(found) == 0:
             return found
         order = np.argsort(-np.asarray(found.scores), kind="stable")
@@ -268,6 +295,16 @@ def _granularity_name(spread: float) -> str:
         if math.isclose(spread, value):
             return name
     return "custom"
+
+
+def _pad_to_aspect(picture: Image.Image, max_aspect: float) -> Image.Image:
+    """``picture`` at the top left of a grey canvas no narrower than 1 : ``max_aspect`` (itself if it is not)."""
+    w, h = picture.size
+    if max(w, h) <= max_aspect * min(w, h):
+        return picture
+    canvas = Image.new("RGB", (max(w, math.ceil(h / max_aspect)), max(h, math.ceil(w / max_aspect))), PAD_COLOUR)
+    canvas.paste(picture, (0, 0))
+    return canvas
 
 
 def _picture_key(picture: Image.Image) -> str:

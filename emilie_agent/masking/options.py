@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown
 from .granularity import Granularity, spread_for
 
 DEFAULT_DETECTOR = "IDEA-Research/grounding-dino-tiny"
@@ -29,16 +29,16 @@ def check_threshold(value: Any, name: str) -> float:
     """``value`` as a float in [0, 1], else an InvalidRequestError naming the option ``name``."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidRequestError(f"{name} must be a number from 0 to 1, not {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidRequestError(f"{name} must be a number from 0 to 1, not {shown(value)}") from None
     if not (0.0 <= number <= 1.0):  # also refuses NaN
-        raise InvalidRequestError(f"{name} must be from 0 to 1, not {value!r}")
+        raise InvalidRequestError(f"{name} must be from 0 to 1, not {shown(value)}")
     return number
 
 
 def check_backend(backend: Any) -> str:
     if backend not in BACKENDS:
-        raise InvalidRequestError(f"unknown masker backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise InvalidRequestError(f"unknown masker backend {shown(backend)}; choose one of {', '.join(BACKENDS)}")
     return backend
 
 

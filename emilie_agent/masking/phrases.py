@@ -52,6 +52,11 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
+def names_something(text: str) -> bool:
+    """Whether ``text`` has a word that is not a stop word ("the", "it", "of"...): "the and of" names nothing."""
+    return isinstance(text, str) and any(word not in STOP_WORDS for word in words_of(text))
+
+
 def read_target(phrase: str) -> Target:
     """Read a phrase; an empty one, or one of only stop words ("the", "it"), is an InvalidRequestError."""
     text = " ".join(require_text(phrase, "target phrase", '"the man"', advice="name what to find").split())

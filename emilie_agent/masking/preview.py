@@ -9,8 +9,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..errors import InvalidMaskError
-from ..images import ImageInput, load_image
+from ..images import ImageInput, load_image, load_mask
 
 TINT = (255, 40, 90)  # the colour of the area that may change
 TINT_OPACITY = 0.5
@@ -42,9 +41,8 @@ def draw_mask_preview(
             note = f"not found: {result.phrase!r} (best score {result.best_score:.2f})"
     else:
         mask = result_or_mask
-    mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
-    if mask.shape != (picture.size[1], picture.size[0]):
-        raise InvalidMaskError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the picture is {picture.size[0]}x{picture.size[1]}")
+    # Any mask a user may give (array, picture, path): checked, at the picture's size, in [0, 1].
+    mask = load_mask(mask, picture.size)
 
     base = np.asarray(picture, np.float32)
     alpha = (mask * TINT_OPACITY)[..., None]

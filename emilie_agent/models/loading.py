@@ -29,7 +29,7 @@ TOY_KINDS = ("instruct-pix2pix", "grounding-dino", "sam")
 TOY_ROOT = Path(__file__).resolve().parent.parent / "toyworld" / "models"
 MODEL_DEFAULTS_FILE = "emilie_toy.json"
 # Bump when a tiny builder changes, so that stale cached tiny models are rebuilt.
-TINY_VERSION = 2
+TINY_VERSION = 3
 
 
 def cache_root() -> Path:
@@ -44,9 +44,9 @@ def cache_root() -> Path:
 def tiny_builders() -> dict[str, Callable[[Path, int], None]]:
     """Every tiny model's builder by kind (the editor's and the masker's): ``builder(folder, seed)``."""
     # Imported lazily: the test-only builders pull in diffusers / transformers, which loading a folder never needs.
-    from ..testing import tiny_editor, tiny_masker
+    from ..testing import tiny_editor, tiny_eval_models, tiny_masker
 
-    return {**tiny_editor.BUILDERS, **tiny_masker.BUILDERS}
+    return {**tiny_editor.BUILDERS, **tiny_masker.BUILDERS, **tiny_eval_models.BUILDERS}
 
 
 def tiny_model_dir(kind: str, seed: int = 0) -> Path:

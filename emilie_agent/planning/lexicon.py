@@ -191,8 +191,83 @@ LEADING_FILLERS = (
     ("i'd", "like", "you", "to"), ("i", "would", "like", "you", "to"), ("i", "need", "you", "to"),
     ("i", "want", "to"), ("i'd", "like", "to"), ("i", "would", "like", "to"), ("let's",), ("let", "us"),
     ("go", "ahead", "and"), ("try", "to"), ("next",), ("plus",),
+    # greetings and small words people put around a command
+    ("hello",), ("hiya",), ("heya",), ("howdy",), ("yo",), ("greetings",), ("good", "morning"),
+    ("good", "afternoon"), ("good", "evening"), ("good", "day"), ("oh",), ("um",), ("umm",), ("uh",), ("er",),
+    ("erm",), ("hmm",), ("anyway",), ("anyways",), ("btw",), ("perhaps",), ("possibly",), ("actually",),
+    ("additionally",), ("moreover",), ("furthermore",), ("in", "addition"), ("on", "top", "of", "that"),
+    ("besides", "that"), ("besides", "this"), ("apart", "from", "that"), ("other", "than", "that"),
+    ("as", "well"), ("while", "you're", "at", "it"), ("while", "you", "are", "at", "it"), ("while", "at", "it"),
+    ("if", "you", "can"), ("if", "you", "could"), ("if", "possible"), ("once", "that's", "done"),
+    ("once", "that", "is", "done"), ("once", "done"), ("when", "that's", "done"), ("when", "done"),
+    ("after", "that's", "done"), ("after", "this"), ("after", "which"), ("one", "more", "thing"),
+    ("another", "thing"), ("last", "thing"), ("last", "but", "not", "least"), ("quick", "favour"),
+    ("quick", "favor"), ("quick", "one"), ("and", "also"), ("how", "about"), ("what", "about"), ("meanwhile",), ("when", "you", "get", "a", "chance"),
 )
-TRAILING_FILLERS = (("please",), ("for", "me"), ("as", "well"), ("too",), ("thanks",), ("thank", "you"))
+# Fillers that are fillers only before a verb: "next to the tree", "so that", "on top of that tree".
+VERB_ONLY_FILLERS = (
+    ("next",), ("so",), ("plus",), ("on", "top", "of", "that"), ("besides", "that"), ("besides", "this"),
+    ("apart", "from", "that"), ("other", "than", "that"), ("as", "well"), ("after", "this"), ("in", "addition"),
+    ("quick", "one"), ("another", "thing"),
+)
+# After a greeting: "hi there", "hello again", "hey guys".
+GREETING_WORDS = _words("hi hey hello hiya heya howdy yo greetings dear")
+# "Morning!" on its own before the request.
+GREETING_ALONE = _words("morning afternoon evening")
+GREETING_TAILS = _words("there again all everyone everybody guys folks friend friends team you")
+# Words that may come before the command in a polite request: "I was wondering if you could possibly ...",
+# "would you be so kind as to ...", "do you think you can ...". Stripped only when a verb follows them.
+PREAMBLE_WORDS = _words(
+    "could can would will you u you'd you'll please pls kindly i i'd i'm i'll we we'd id love like want wanted "
+    "need needed it if be so kind as to was were wondering wonder whether possible is think do does did mind "
+    "maybe perhaps possibly just quickly help me us try also and oh um uh hmm then now ok okay hey hi hello "
+    "there go ahead able for really please also see appreciate it'd great awesome hoping hope"
+)
+# Thanks at the end of a request: "thanks a lot", "thank you so much", "many thanks, Anna".
+THANKS_WORDS = _words("thanks thank thx thnx thanx cheers ty tysm tia ta appreciated appreciate")
+CLOSING_WORDS = _words(
+    "you so very much a lot bunch ton tons in advance again million heaps loads mate buddy friend guys all it "
+    "x xx xo xoxo and many for your help that kindly lots"
+)
+TRAILING_FILLERS = (
+    ("please",), ("for", "me"), ("as", "well"), ("too",), ("thanks",), ("thank", "you"), ("if", "possible"),
+    ("if", "you", "can"), ("if", "you", "could"), ("when", "you", "can"), ("asap",), ("lol",), ("haha",),
+    ("if", "you", "don't", "mind"), ("if", "that's", "ok"), ("if", "that's", "okay"), ("also",), ("oh",),
+    ("um",), ("and",), ("then",),
+)
+# A header before a list ("Make the following changes:") ends with one of these.
+HEADER_ENDS = _words("following changes change edits edit things steps list these this below tasks ideas")
+# A clause that only talks: thanks, praise, hopes, a greeting, "this is a photo of my garden".
+SMALL_TALK_WORDS = _words(
+    "thanks thank thx thnx thanx cheers ty tysm tia ta appreciate appreciated much many hope hoping love loving "
+    "loved great awesome amazing perfect lovely wonderful brilliant fantastic excellent lol haha hehe wow "
+    "sorry bye goodbye regards best sincerely you're youre you've you yours hugs xoxo kudos congrats nice "
+    "cool"
+) | GREETING_WORDS
+SMALL_TALK_OPENERS = (
+    ("this", "is"), ("this", "was"), ("this's",), ("here", "is"), ("here", "are"), ("here's",), ("that's",),
+    ("it's", "a"), ("it's", "an"), ("it's", "my"), ("it's", "our"), ("i", "have"), ("i", "had"), ("i", "took"),
+    ("i", "love"), ("i", "hope"), ("i", "am"), ("i'm",), ("i've",), ("i", "just"), ("i", "really"),
+    ("we", "have"), ("we", "took"), ("we're",), ("we've",), ("so", "i"), ("so", "we"), ("so", "this"),
+    ("you", "are"), ("you", "rock"),
+)
+# Lists: "1. ... 2. ...", "1) ...", "a) ...", "- ...", "* ...", "• ...", and the headers before them
+# ("Steps:", "Two things:"), which are not edits.
+BULLETS = "-*\u2022\u00b7\u2023\u25aa\u25e6\u2013\u2014+>"
+# Hypotheticals: "what if the dog were a wolf", "imagine the car is red", "how would it look if ...".
+HYPOTHETICAL_TRIGGERS = (
+    ("what", "if"), ("what", "about", "if"), ("how", "about", "if"), ("imagine", "if"), ("picture", "if"),
+    ("suppose", "that"), ("suppose",), ("supposing",), ("imagine", "that"), ("imagine",), ("picture",),
+    ("pretend", "that"), ("pretend",), ("let's", "say"), ("say",), ("envision",), ("visualize",),
+    ("visualise",), ("if",),
+)
+# Words before "if" in "how would it look if ...", "I wonder what it would look like if ...".
+HYPOTHETICAL_PREAMBLE = _words(
+    "how what would will could might it this that the photo picture image look looks like i wonder show me us "
+    "happen happens see let let's can you just be cool nice fun interesting to know curious i'd love please "
+    "tell"
+)
+COPULAS = _words("were was is are be became becomes become 's")
 KEEP_TAIL = _words(
     "as unchanged untouched intact alone same original exactly how unaltered unmodified unedited identical "
     "safe fixed colored coloured color colour sharp normal real"

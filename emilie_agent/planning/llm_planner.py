@@ -22,8 +22,7 @@ from pydantic import ConfigDict, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import EmilieError, PlanValidationError
-from ..text import require_text
-from .plan import Plan, Step
+from .plan import Plan, Step, check_request
 from .prompts import read_prompt
 
 INSTALL_HINT = 'the llm planner needs LangChain: pip install "emilie-agent[llm]"'
@@ -57,7 +56,7 @@ class LLMPlanner:
 
     def plan(self, request: str, history: Sequence[Step] = ()) -> Plan:
         """Plan ``request``; ``history`` holds the session's earlier steps, most recent last."""
-        require_text(request, "request", '"make the sky purple"')
+        check_request(request)
         # LangChain is an optional extra: imported only once a model is asked.
         from langchain_core.messages import AIMessage, HumanMessage
 

@@ -87,11 +87,23 @@ def noun_phrase_end(lower: Sequence[str], start: int, *, complement_follows: boo
             continue
         if complement_follows and i > content_start and (
             word in COLORS or word in ADJECTIVES or word in DEGREE_WORDS or word in ACTION_WORDS
-            or word in ARTICLES_AFTER_OBJECT or word in PHRASE_ENDING_CUES
+            or word in ARTICLES_AFTER_OBJECT or word in PHRASE_ENDING_CUES or _is_participle(lower, i)
         ):
             break
         i += 1
     return i
+
+
+def _is_participle(lower: Sequence[str], i: int) -> bool:
+    """ "covered" in "the beach | covered in snow": a past participle after a noun, before a preposition or a
+    colour, starts the complement ("the old wrecked car" keeps its participle)."""
+    word, before = lower[i], lower[i - 1]
+    if len(word) <= 4 or not word.endswith("ed") or word.endswith("eed"):
+        return False
+    if before in DETERMINERS or before in ADJECTIVES or before in COLORS:
+        return False
+    after = lower[i + 1] if i + 1 < len(lower) else ""
+    return after in ("in", "with", "by", "like", "as") or after in COLORS or after in ADJECTIVES
 
 
 def _her_is_pronoun(lower: Sequence[str], i: int) -> bool:
@@ -111,12 +123,15 @@ class Phrase:
     pronoun: str | None = None  # "it", "them", "him", "her" when the phrase is only a pronoun
 
 
-def read_phrase(lower: Sequence[str]) -> Phrase:
+_MAX_CONJUNCTS = 8  # "a and b and ... " past this is read as one phrase (and in linear time)
+
+
+def read_phrase(lower: Sequence[str], _depth: int = 0) -> Phrase:
     """Read a noun phrase; "the man's hat and the woman's scarf" is read one conjunct at a time."""
     words = list(lower)
-    if "and" in words[1:-1]:
+    if _depth < _MAX_CONJUNCTS and "and" in words[1:-1]:
         cut = words.index("and", 1)
-        first, second = _read_one_phrase(words[:cut]), read_phrase(words[cut + 1 :])
+        first, second = _read_one_phrase(words[:cut]), read_phrase(words[cut + 1 :], _depth + 1)
         if first.target and second.target:
             return Phrase(f"{first.target} and {second.target}", possessor=first.possessor or second.possessor)
     return _read_one_phrase(words)
@@ -140,8 +155,8 @@ def _read_one_phrase(lower: Sequence[str]) -> Phrase:
         owner = " ".join(words[: i + 1])
         owner = owner[:-2] if owner.endswith("'s") else owner[:-1]
         rest = words[i + 1 :]
-        if rest and rest[0] not in PART_WORDS:
-            words, possessor = rest, owner
+        if rest and (rest[0] not in PART_WORDS or rest[-1] not in PART_WORDS):
+            words, possessor = rest, owner  # "the lady's dress", "the soldier's right hand"
         else:  # "the man's" / "the car's color": the owner is what is edited
             words = owner.split()
     # "the color of the car", "the top of the tower": the thing named after "of" is what the masker finds.

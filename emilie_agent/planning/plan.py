@@ -14,6 +14,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..errors import InvalidRequestError
 from ..text import require_text
 
+MAX_REQUEST_CHARS = 2000  # a request longer than this is refused before it is read
+MAX_STEPS = 20  # a plan of more steps is refused: split the request
+
+
+def check_request(request: object) -> str:
+    """``request`` stripped; an InvalidRequestError when it is not text, blank, or longer than the limit.
+
+    The length is checked first, before the text is read, so that a megabyte of input fails at once.
+    """
+    if isinstance(request, str) and len(request) > MAX_REQUEST_CHARS and len(request.strip()) > MAX_REQUEST_CHARS:
+        raise InvalidRequestError(
+            f"the request is too long: {len(request.strip()):,} characters, at most {MAX_REQUEST_CHARS:,}: "
+            "say less at once, or split it into several requests"
+        )
+    return require_text(request, "request", '"make the sky purple"')
+
+
+def check_step_count(count: int) -> None:
+    """An InvalidRequestError when a request asks for more steps than a plan may hold."""
+    if count > MAX_STEPS:
+        raise InvalidRequestError(
+            f"the request asks for {count} edits, at most {MAX_STEPS} are planned at once: "
+            "split it into several requests"
+        )
+
 
 class Step(BaseModel):
     """One edit: an imperative instruction and where it applies."""
@@ -68,7 +93,7 @@ class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     request: str
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
     @field_validator("request")
     @classmethod

@@ -2,7 +2,10 @@
 
 How a request becomes steps:
 
-1. **Split** it into clauses (:mod:`.clauses`).
+0. **Check** its length (at most :data:`~.plan.MAX_REQUEST_CHARS` characters, refused before it is read) and
+   **spell** it: chat shorthand written out, typos of the lexicon's words corrected (:mod:`.spelling`).
+1. **Split** it into clauses (:mod:`.clauses`): sentences, list items, "then", commands joined by "and" or a
+   comma; greetings, thanks, fillers and small talk are read away, hypotheticals read as the edit they describe.
 2. **Read each clause** by its verb: remove / replace / turn-into / add-on / give / make-it-ADJ / others. The
    object is a noun phrase (:mod:`.noun_phrases`), and the place an object is added to is the target
    ("put X on the Y" -> "Y").
@@ -10,6 +13,9 @@ How a request becomes steps:
    scene", "the contrast") or adds something with no place; otherwise it is local to its target.
 4. **Resolve references** with the steps so far (and the session's earlier steps): "it"/"them"/"him"/"her",
    "everything except X" / "keep X and change everything else" (invert).
+
+A plan of more than :data:`~.plan.MAX_STEPS` steps is refused. Every stage reads each word a bounded number
+of times: planning time is linear in the length of the request.
 
 The words it knows are in :mod:`.lexicon`.
 """
@@ -19,16 +25,22 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import InvalidRequestError
-from ..text import require_text
-from .clauses import rewrite_wishes, sentence_case, split_clauses, starts_dont_edit, strip_fillers, tokens
+from .clauses import (
+    has_global_cue, is_small_talk, rewrite_hypothetical, rewrite_wishes, sentence_case, split_clauses,
+    starts_dont_edit, strip_fillers, tokens,
+)
 from .lexicon import (
     ADD_VERBS, DEFINITE, DETERMINERS, DONT_EDIT, EDIT_VERBS, ELSE_PHRASES, EVERYTHING_WORDS, EXCEPT_MARKERS,
-    FILL_VERBS, GIVE_VERBS, GLOBAL_CUES, GLOBAL_PHRASES, KEEP_TAIL, KEEP_VERBS, PICTURE_LIKE, PICTURE_NOUNS,
+    FILL_VERBS, GIVE_VERBS, GREETING_ALONE, KEEP_TAIL, KEEP_VERBS, PICTURE_LIKE, PICTURE_NOUNS,
     PLACE_PREPOSITIONS, POSITIONS, PREPOSITIONS, PRONOUNS, REGIONS, REMOVE_PHRASES, REMOVE_VERBS, REPLACE_VERBS,
     STATE_VERBS, TRANSFORM_VERBS, find_phrase, starts_with,
 )
 from .noun_phrases import Context, Phrase, is_picture, noun_phrase_end, positional_end, read_phrase, singular_target
-from .plan import Plan, Step
+from .plan import Plan, Step, check_request, check_step_count
+from .spelling import normalize_spelling
+
+
+_POSSESSIVES = frozenset(("his", "her", "their", "its", "my", "your", "our"))
 
 
 @dataclass
@@ -54,12 +66,16 @@ class RulePlanner:
 
     def plan(self, request: str, history: Sequence[Step] = ()) -> Plan:
         """Split ``request`` into steps; ``history`` holds the session's earlier steps, most recent last."""
-        require_text(request, "request", '"make the sky purple"')
+        check_request(request)
         context = self._context_from_history(history)
         steps: list[Step] = []
         pending_keep: str | None = None  # "keep X and ...": X waits for the edit it is protected from
-        for text in split_clauses(request):
-            draft = self._read_clause(tokens(text), context)
+        clauses = split_clauses(normalize_spelling(request))
+        for number, text in enumerate(clauses):
+            words = tokens(text)
+            if number == 0 and len(clauses) > 1 and [w.lower() for w in words] in ([w] for w in GREETING_ALONE):
+                continue  # "Morning! Could you ...": a greeting, not a time of day
+            draft = self._read_clause(words, context)
             if draft is None:
                 continue
             if draft.keep:
@@ -80,7 +96,8 @@ class RulePlanner:
                 context.remember(*draft.mentions)
             context.last_step_local = step.scope == "local" and not step.invert
         if not steps:
-            raise InvalidRequestError(f"no edit found in {request.strip()!r}: say what to change")
+            raise InvalidRequestError(f"no edit found in {_quoted(request)}: say what to change")
+        check_step_count(len(steps))
         return Plan(request=request, steps=steps)
 
     # -- history ----------------------------------------------------------------------------------------
@@ -98,10 +115,11 @@ class RulePlanner:
     # -- one clause -------------------------------------------------------------------------------------
 
     def _read_clause(self, words: list[str], context: Context) -> _Draft | None:
-        words = rewrite_wishes(strip_fillers(words))
+        said = [w.lower() for w in words]
+        words = rewrite_wishes(rewrite_hypothetical(strip_fillers(words)))
         lower = [w.lower() for w in words]
-        if not words:
-            return None
+        if not words or is_small_talk(said, lower):
+            return None  # fillers only, or small talk: "Thanks!", "Hope you're well.", "This is my garden."
         keep = _read_keep(lower)
         if keep is not None:
             return keep
@@ -168,7 +186,7 @@ class RulePlanner:
         """A clause with no verb: "black and white", "more contrast", "a snowy night"."""
         if lower[0] in ("more", "less", "some", "extra"):
             return _Draft(sentence_case(["add", *words]))
-        if _has_global_cue(lower):
+        if has_global_cue(lower):
             return _Draft(sentence_case(["make", "it", *words]))
         if len(lower) < 2 or lower[1] not in DETERMINERS | PRONOUNS:
             return _Draft(sentence_case(words))  # nothing we can read: the editor gets the words as they are
@@ -205,13 +223,13 @@ class RulePlanner:
                 end -= 1
         phrase = read_phrase(lower[start:end])
         complement = lower[end:]
-        if phrase.pronoun == "it" and (_has_global_cue(complement) or not context.last_step_local):
+        if phrase.pronoun == "it" and (has_global_cue(complement) or not context.last_step_local):
             return _Draft(sentence_case(words))  # "make it snow", "make it look like winter"
         words, phrase = self._resolve(words, lower, start, end, phrase, context)
         created = None
         if complement[:1] and complement[0] in ("into", "to") and lower[0] in TRANSFORM_VERBS:
             created = read_phrase(complement[1:]).target
-            if phrase.target and phrase.target.split()[-1] in PICTURE_LIKE and _has_global_cue(complement[1:]):
+            if phrase.target and phrase.target.split()[-1] in PICTURE_LIKE and has_global_cue(complement[1:]):
                 return _Draft(sentence_case(words))  # "turn the painting into a pencil drawing": the picture
         return _Draft(sentence_case(words), target=phrase.target,
                       mentions=(phrase.possessor, phrase.target, created))
@@ -229,7 +247,7 @@ class RulePlanner:
             end = min(end + 1, len(lower))
         phrase = Phrase(None, pronoun="her") if lower[start:end] == ["her"] else read_phrase(lower[start:end])
         gift = read_phrase(lower[end:]).target
-        if phrase.pronoun == "it" and (_has_global_cue(lower[end:]) or not context.last_step_local):
+        if phrase.pronoun == "it" and (has_global_cue(lower[end:]) or not context.last_step_local):
             return _Draft(sentence_case(words))  # "give it a vintage look"
         words, phrase = self._resolve(words, lower, start, end, phrase, context)
         return _Draft(sentence_case(words), target=phrase.target, mentions=(phrase.possessor, phrase.target, gift))
@@ -246,7 +264,10 @@ class RulePlanner:
             # "put the man in a suit": the existing thing is edited, the indefinite place is new.
             place = read_phrase(lower[n:at])
             end, at, length = at, n, 0
-        if place.target and set(place.target.split()) <= (POSITIONS - REGIONS) | {"side", "half", "part", "hand"}:
+        owned = place.possessor or set(lower[at + length : end]) & _POSSESSIVES  # "the girl's hand", "his hand"
+        if not owned and place.target and set(place.target.split()) <= (POSITIONS - REGIONS) | {
+            "side", "half", "part", "hand"
+        }:
             return _Draft(sentence_case(words))  # "add a tree on the left": no object to mask
         words, place = self._resolve(words, lower, at + length, end, place, context)
         return _Draft(sentence_case(words), target=place.target, mentions=(place.possessor, place.target, thing))
@@ -301,6 +322,6 @@ def _read_keep(lower: list[str]) -> _Draft | None:
     return _Draft("", target=phrase.target, keep=True)
 
 
-def _has_global_cue(words: Sequence[str]) -> bool:
-    text = " ".join(words)
-    return any(w in GLOBAL_CUES for w in words) or any(p in text for p in GLOBAL_PHRASES)
+def _quoted(request: str, limit: int = 80) -> str:
+    text = " ".join(request.split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

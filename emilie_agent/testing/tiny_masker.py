@@ -56,7 +56,7 @@ def tiny_bert_config(vocab_size: int, max_len: int = 64):
 
 
 def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> None:
-    """GroundingDinoForObjectDetection: Swin (embed 8, depth 1 per stage), d_model 32, 2 decoder layers."""
+    """GroundingDinoForObjectDetection: Swin (embed 8, depth 1 per stage), d_model 64, 2 decoder layers."""
     from transformers import (
         GroundingDinoConfig,
         GroundingDinoForObjectDetection,
@@ -83,7 +83,9 @@ def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> None:
         decoder_layers=2,  # 1 breaks the bbox-embed weight tying
         decoder_ffn_dim=32,
         decoder_attention_heads=2,
-        d_model=32,
+        # 64, not 32: GroundingDINO normalises with GroupNorm(32 groups), and one channel per group fails on a 1x1
+        # feature map (a square picture's smallest level at this size).
+        d_model=64,
         max_text_len=TINY_TEXT_LEN,  # longer prompts are refused by the masker, not crashed on
         encoder_n_points=2,
         decoder_n_points=2,

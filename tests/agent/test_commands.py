@@ -77,3 +77,35 @@ def test_edit_requests_are_not_commands(message):
 )
 def test_mentions_matches_words_by_stem(text, phrase, expected):
     assert mentions(text, phrase) is expected
+
+
+@pytest.mark.parametrize(
+    "message, kind, says",
+    [
+        ("go to turn -1", "checkout", "'-1' is not a turn number"),
+        ("go to turn abc", "checkout", "'abc' is not a turn number"),
+        ("go to turn", "checkout", "which turn?"),
+        ("show the mask for", "show_mask", "show the mask for what?"),
+        ("show me the mask of", "show_mask", "show the mask for what?"),
+        ("go back to before", "go_back_before", "go back to before what?"),
+        ("undo 0", "undo", "from 1, not 0"),
+        ("undo -2", "undo", "from 1, not -2"),
+        ("redo 0", "redo", "from 1, not 0"),
+    ],
+)
+def test_commands_that_cannot_be_carried_out_are_commands_with_a_problem(message, kind, says):
+    # Never an edit request ("go to turn -1" must not be painted into the picture), never a crash.
+    command = parse_command(message)
+    assert command is not None and command.kind == kind and says in command.problem
+
+
+@pytest.mark.parametrize("message", ["save to", "save as", "save into", "save the session to"])
+def test_save_with_no_path_is_not_a_folder_named_to(message):
+    command = parse_command(message)
+    assert command is not None and command.kind == "save" and not command.path
+
+
+def test_turn_numbers_may_be_said_in_words():
+    assert parse_command("go to turn four") == Command("checkout", turn_id=4)
+    assert parse_command("jump to step #3") == Command("checkout", turn_id=3)
+    assert parse_command("show turn signals on the car") is None

@@ -166,3 +166,16 @@ def test_bad_arguments_are_an_error_text_not_an_exception(tools, session, name, 
     assert message.status == "error"
     assert message.content.startswith("Error: bad arguments: ") and problem in message.content
     assert len(session) == 1 and session.head == 0
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("undo", {"steps": 10**30}), ("edit_image", {"instruction": None}), ("edit_image", {"instruction": 5}),
+     ("save_session", {}), ("edit_image", {"instruction": "x", "invert": "maybe"}), ("preview_mask", {"target": ""}),
+     ("undo", {"steps": [1]})],
+)
+def test_bad_arguments_as_a_plain_dict_are_error_text_too(tools, session, name, args):
+    # Called without a tool call (tool.invoke(args)), as some frameworks do: still text, never an exception.
+    answer = by_name(tools)[name].invoke(args)
+    assert isinstance(answer, str) and answer.startswith("Error: ")
+    assert len(session) == 1 and session.head == 0

@@ -53,11 +53,13 @@ def test_each_step_is_written_as_it_finishes_and_the_plan_and_sheet_at_the_end(s
     assert np.array_equal(np.asarray(sheet), np.asarray(Image.open(tmp_path / "expected.png")))
 
 
-def test_an_unplannable_request_edits_nothing_but_leaves_a_session_that_loads(session, tmp_path):
-    planned = PlannedRequest(session, tmp_path / "out", masker=BoxMasker(), settings=FAST)
-    with pytest.raises(InvalidRequestError, match="the request is empty"):
-        planned.run("   ")
-    assert len(EditSession.load(planned.session_dir)) == 1 and planned.finished == []
+@pytest.mark.parametrize("request_, says", [("   ", "the request is empty"), ("and then", "no edit")])
+def test_an_unplannable_request_is_refused_before_any_file_is_written(session, tmp_path, request_, says):
+    # Plan first: a request with no real step in it writes no turn, no plan, no contact sheet, no session.
+    with PlannedRequest(session, tmp_path / "out", masker=BoxMasker(), settings=FAST) as planned:
+        with pytest.raises(InvalidRequestError, match=says):
+            planned.run(request_)
+    assert planned.finished == [] and [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_what_is_checked_before_any_model_loads(tmp_path, image_file):

@@ -1,4 +1,4 @@
-"""``emilie-agent demo``: the main job on the toy-world scene it draws, falling back to the toy models."""
+"""``emilie-agent demo``: the main job on the toy-world scene it draws; without real weights the toy models, else tiny ones."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,12 +11,27 @@ from emilie_agent.editing.session import EditSession
 from emilie_agent.models import fetch
 
 
-def test_demo_without_real_weights_says_so_and_runs_the_whole_job_on_the_toy_models(tmp_path, monkeypatch, capsys):
+def test_without_real_weights_the_demo_says_so_and_picks_the_toy_models(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(fetch, "missing_from_cache", lambda: ["timbrooks/instruct-pix2pix"])
+    monkeypatch.setattr(demo, "toy_models_available", lambda: True)
+    seen = {}
+    monkeypatch.setattr(demo, "run_planned", lambda args: seen.update(vars(args)) or 0)
+    assert main(["demo", "-o", str(tmp_path / "demo")]) == 0
+    err = capsys.readouterr().err
+    assert "TOY models" in err and "timbrooks/instruct-pix2pix" in err and "emilie-agent fetch" in err
+    assert seen["models"] == "toy" and seen["box_threshold"] is None  # the toy detector's own thresholds
+    assert seen["image"] == str(tmp_path / "demo" / "input.png")
+
+
+def test_without_real_or_toy_weights_the_demo_says_so_and_runs_the_whole_job_on_tiny_models(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(fetch, "missing_from_cache", lambda: ["timbrooks/instruct-pix2pix"])
+    monkeypatch.setattr(demo, "toy_models_available", lambda: False)
     out = tmp_path / "demo"
-    assert main(["demo", "-o", str(out), "--steps", "2", "--quiet", "--device", "cpu"]) == 0
+    assert main(["demo", "-o", str(out), "--steps", "1", "--quiet", "--device", "cpu"]) == 0
     captured = capsys.readouterr()
-    assert "TOY models" in captured.err and "timbrooks/instruct-pix2pix" in captured.err
+    assert "TINY RANDOM models" in captured.err and "timbrooks/instruct-pix2pix" in captured.err
     assert "emilie-agent fetch" in captured.err  # how to get the real ones
     assert "Plan for" in captured.out
     size = demo.SCENE_SIZE["toy"]
@@ -32,11 +47,3 @@ def test_demo_without_real_weights_says_so_and_runs_the_whole_job_on_the_toy_mod
     assert write_contact_sheet(session, tmp_path / "expected.png") == 4
     assert np.array_equal(np.asarray(sheet), np.asarray(Image.open(tmp_path / "expected.png")))
 
-
-def test_demo_on_tiny_models_runs_the_wiring(tmp_path, capsys):
-    out = tmp_path / "demo"
-    args = ["demo", "-o", str(out), "--models", "tiny", "--steps", "1", "--quiet", "--device", "cpu"]
-    # Random detector weights score low: with zero thresholds the local steps find something to edit.
-    assert main(args + ["--box-threshold", "0", "--text-threshold", "0", "--max-side", "64"]) == 0
-    assert "TOY" not in capsys.readouterr().err
-    assert len([p for p in out.glob("turn-*.png") if "mask" not in p.name]) == 4

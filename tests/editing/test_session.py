@@ -10,7 +10,7 @@ import torch
 
 from emilie_agent.editing.session import EditSession
 from emilie_agent.editing.settings import EditSettings
-from emilie_agent.editing.storage import EditContext
+from emilie_agent.editing.storage import FORMAT_VERSION, EditContext
 from emilie_agent.errors import EmilieError, InvalidMaskError, InvalidRequestError, SessionFileError
 
 STEPS = 3
@@ -111,19 +111,18 @@ def test_save_load_continue_equals_never_saving(session, tmp_path, tiny_editor):
     assert np.array_equal(pixels(a), pixels(b))
 
 
-def test_save_is_incremental_and_cleans_unused_files(session, tmp_path):
+def test_save_is_incremental_and_cleans_only_what_its_previous_manifest_listed(session, tmp_path):
     session.edit("make it snow", settings=settings(1))
     folder = session.save(tmp_path / "s")
     first_files = set(os.listdir(folder))
+    (folder / "turn-report.pdf").write_bytes(b"%PDF- the user's own")  # named like a turn file, but not listed
     session.edit("add a hat", settings=settings(2))
     session.save(folder)
     second_files = set(os.listdir(folder))
-    assert first_files < second_files  # old turn files kept as they were, new ones added
-    other = EditSession.start(session.editor, session.turns[0].picture)
-    other.save(folder)  # a different session saved over it: the first one's files go
+    assert first_files | {"turn-report.pdf"} < second_files  # old turn files kept as they were, new ones added
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert len(manifest["turns"]) == 1
-    assert len([f for f in os.listdir(folder) if f.startswith("turn-")]) == 2  # png + safetensors
+    assert manifest["session_id"] == session.session_id and len(manifest["turns"]) == 3
+    assert (folder / "turn-report.pdf").read_bytes() == b"%PDF- the user's own"
     assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
 
 
@@ -137,10 +136,10 @@ def test_crash_during_save_keeps_previous_save(session, tmp_path, monkeypatch):
 
     real = storage_module.atomic_write
 
-    def crash_on_manifest(path, write):
+    def crash_on_manifest(path, write, **options):
         if path.name == "manifest.json":
             raise KeyboardInterrupt  # killed right before the manifest is replaced
-        return real(path, write)
+        return real(path, write, **options)
 
     monkeypatch.setattr(storage_module, "atomic_write", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
@@ -260,8 +259,10 @@ def test_a_version_1_session_folder_still_loads(session, tmp_path, tiny_editor):
     assert loaded.turns[0].settings is None and loaded.turns[0].context == EditContext()
     assert loaded.turns[1].context == context
     assert loaded.turns[1].settings == settings(1, preserve="exact")  # latent_mode: the default, "carry"
-    loaded.save(folder)  # saved again, it is version 2
-    assert json.loads((folder / "manifest.json").read_text())["version"] == 2
+    session.close()  # the session that wrote the folder gives it back
+    loaded.save(folder)  # saved again in place, it is the current version, with an id
+    saved = json.loads((folder / "manifest.json").read_text())
+    assert saved["version"] == FORMAT_VERSION and saved["session_id"] == loaded.session_id
 
 
 def test_latent_mode_says_what_the_next_turn_conditions_on(session, tiny_editor, monkeypatch, tmp_path):

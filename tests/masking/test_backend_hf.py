@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import emilie_agent
 from emilie_agent.errors import InvalidRequestError, ModelNotAvailableError
 from emilie_agent.masking.backends import hf
 from emilie_agent.masking.masker import Masker
@@ -106,18 +104,3 @@ def test_toy_names_the_packaged_toy_models_and_their_thresholds(toy_like_folders
     masker = Masker.from_options(MaskerOptions(models="toy", device="cpu"))
     assert asked == [("toy", "grounding-dino"), ("toy", "sam")]
     assert (masker.box_threshold, masker.text_threshold) == (0.12, 0.07)
-
-
-PACKAGED_TOY = Path(emilie_agent.__file__).parent / "toyworld" / "models"
-
-
-@pytest.mark.skipif(
-    not all((PACKAGED_TOY / kind / "config.json").is_file() for kind in ("grounding-dino", "sam")),
-    reason="the packaged toy models are not in this checkout",
-)
-def test_toy_loads_the_packaged_toy_models():
-    masker = Masker.from_options(MaskerOptions(models="toy", device="cpu"))
-    recommended = hf.recommended_thresholds(PACKAGED_TOY / "grounding-dino") or (0.35, 0.25)
-    assert (masker.box_threshold, masker.text_threshold) == recommended
-    result = masker.mask(make_picture(64, 48), "the red square")
-    assert result.mask.shape == (48, 64)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from emilie_agent.cli.main import main
 from emilie_agent.errors import ModelNotAvailableError
 from emilie_agent.masking.masker import Masker
 from emilie_agent.masking.options import MaskerOptions
@@ -81,3 +82,51 @@ def test_without_the_packages_the_error_names_the_extra(original_files, monkeypa
     monkeypatch.setitem(sys.modules, "segment_anything", None)
     with pytest.raises(ModelNotAvailableError, match=r"emilie-agent\[original\]"):
         Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "detector": "x.pth"})
+
+
+def _config_case(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "name, text, says",
+    [
+        ("config.json", '{"architectures": ["BertModel"], "hidden_size": 32}', "not a GroundingDINO config"),
+        ("config.yaml", "modelname: sam\n", "not a GroundingDINO config"),
+        ("config.yaml", "- a list\n- of things\n", "must hold a mapping"),
+        ("config.yml", "!!python/object/apply:os.system ['echo owned']\n", "cannot read"),
+        ("config.yaml", "_base_: other.py\nmodelname: groundingdino\n", "links other files"),
+        ("config.json", "{not json", "cannot read"),
+        ("config.txt", "modelname = 'groundingdino'\n", "must be a .py file"),
+        ("checkpoint.pth", "x", "must be a .py file"),
+        ("config.py", "modelname = 'groundingdino'\nbackbone = 1 / 0\n", "failed to run"),
+        ("config.py", "def (:\n", "not valid Python"),
+        ("config.py", "import sys\nsys.exit(3)\n", "failed to run"),
+        ("config.py", "batch_size = 1\n", "not a GroundingDINO config"),
+        ("config.py", "modelname = 'groundingdino'\n", "not a usable GroundingDINO config"),
+    ],
+)
+def test_a_config_of_the_wrong_kind_is_one_clear_error(original_files, tmp_path, name, text, says):
+    config = _config_case(tmp_path, name, text)
+    with pytest.raises(ModelNotAvailableError, match=says):
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "detector_config": config})
+
+
+def test_yaml_configs_are_read_as_plain_data_never_run(original_files, tmp_path):
+    # A YAML config may not build Python objects (upstream's unsafe loader would run this).
+    marker = tmp_path / "ran"
+    config = _config_case(
+        tmp_path, "evil.yaml", f"modelname: groundingdino\nx: !!python/object/apply:os.system ['touch {marker}']\n"
+    )
+    with pytest.raises(ModelNotAvailableError, match="cannot read"):
+        Masker.from_pretrained(backend="original", device="cpu", **{**original_files, "detector_config": config})
+    assert not marker.exists()
+
+
+def test_the_help_says_a_py_config_is_run(capsys):
+    with pytest.raises(SystemExit):
+        main(["mask", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "it is RUN" in text and "yaml.safe_load" in text

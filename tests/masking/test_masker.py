@@ -228,3 +228,30 @@ def test_not_a_picture_is_a_clear_error(stub_masker, tmp_path):
     bad.write_text("not a picture")
     with pytest.raises(InvalidImageError):
         stub_masker().mask(str(bad), "the dog")
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 1000), (1000, 3), (64, 64), (5, 7), (2048, 32)])
+def test_any_picture_shape_is_masked_at_its_own_size(tiny_masker, size):
+    # A 1x1 picture, a 3 x 1000 strip, a square: the models get a copy they can work on (upscaled, padded to at
+    # most 1:4 with grey), and the mask and boxes come back in the picture's own pixels.
+    result = tiny_masker.mask(make_picture(*size), "the dog", box_threshold=0.0)
+    assert result.mask.shape == (size[1], size[0]) and np.isfinite(result.mask).all()
+    for x0, y0, x1, y1 in result.boxes:
+        assert 0 <= x0 <= x1 <= size[0] and 0 <= y0 <= y1 <= size[1]
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        (dict(phrase=5), "must be text"),
+        (dict(phrase=["the dog", None]), "must be text"),
+        (dict(phrase="the dog", granularity=["object"]), "unknown granularity"),
+        (dict(phrase="the dog", spread=10**400), "spread"),
+        (dict(phrase="the dog", invert="yes"), "invert must be true or false"),
+        (dict(phrase="the dog", multiple="all"), "multiple must be"),
+        (dict(phrase="the dog", box_threshold=[0.1, 0.2]), "box_threshold"),
+    ],
+)
+def test_wrong_types_are_one_line_errors(tiny_masker, kwargs, says):
+    with pytest.raises(InvalidRequestError, match=says):
+        tiny_masker.mask(make_picture(20, 16), **kwargs)

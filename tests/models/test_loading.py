@@ -9,7 +9,8 @@ import torch
 
 from emilie_agent.editing.pipeline import EmilieEditor
 from emilie_agent.editing.settings import EditSettings
-from emilie_agent.errors import ModelNotAvailableError
+from emilie_agent.errors import InvalidRequestError, ModelNotAvailableError
+from emilie_agent.models.devices import check_device, check_dtype
 from emilie_agent.models import loading
 from emilie_agent.models.loading import model_defaults, resolve_model, tiny_model_dir
 
@@ -68,8 +69,32 @@ def test_device_and_dtype_choice():
     assert pick_dtype(torch.device("cuda")) == torch.float16
     assert pick_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
     assert pick_device("cpu").type == "cpu"
-    with pytest.raises(ValueError, match="unknown dtype"):
+    with pytest.raises(InvalidRequestError, match="unknown dtype"):
         pick_dtype(torch.device("cpu"), "float8")
+
+
+@pytest.mark.parametrize(
+    "device, says",
+    [("bogus", "unknown device"), ("gpu", "unknown device"), ("", "empty"), ("cpu:3", "unknown device"),
+     ("meta", "unknown device"), (5, "must be a name")],
+)
+def test_unknown_devices_are_refused_before_any_model_loads(device, says):
+    with pytest.raises(InvalidRequestError, match=says):
+        check_device(device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_refused_saying_what_the_machine_has():
+    with pytest.raises(InvalidRequestError, match="no usable CUDA GPU.*use .*cpu"):
+        check_device("cuda")
+    with pytest.raises(InvalidRequestError, match="no usable CUDA GPU"):
+        EmilieEditor.from_pretrained("tiny", device="cuda:1")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float8", "", "torch.int64", 3, torch.int8])
+def test_dtypes_that_are_not_floating_point_are_refused(dtype):
+    with pytest.raises(InvalidRequestError, match="dtype"):
+        check_dtype(dtype)
 
 
 def test_a_folder_saved_for_the_instruct_pix2pix_pipeline_loads(tmp_path):
@@ -124,7 +149,7 @@ def test_a_toy_model_brings_its_recommended_settings(tmp_path, monkeypatch):
     editor = EmilieEditor.from_pretrained("toy", device="cpu")
     assert editor.recommended_settings == EditSettings(text_scale=3.0, image_scale=1.25, steps=12)
     assert editor.default_max_side == 64 and editor.max_side == 64
-    assert EmilieEditor.from_pretrained("toy", device="cpu", max_side=32).max_side == 32  # asked for wins
+    assert EmilieEditor.from_pretrained("toy", device="cpu", max_side=96).max_side == 96  # asked for wins
 
     plain = EmilieEditor.from_pretrained(str(tiny_model_dir("instruct-pix2pix")), device="cpu")
     assert plain.recommended_settings == EditSettings() and plain.default_max_side == plain.max_side == 512

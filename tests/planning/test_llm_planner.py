@@ -189,3 +189,21 @@ def test_structured_output_binds_the_plan_model_as_the_tool():
     (tool,) = model.bound_tools[0]
     assert issubclass(tool, Plan) and tool.model_json_schema()["title"] == "plan"
     assert "request" not in tool.model_json_schema()["properties"]  # the model does not repeat the request
+
+
+def test_a_request_over_the_length_cap_is_refused_before_the_model_is_asked():
+    from emilie_agent.planning.plan import MAX_REQUEST_CHARS
+
+    model = fake(json.dumps(WINTER_AND_SCARF))
+    with pytest.raises(InvalidRequestError, match="too long"):
+        LLMPlanner(model).plan("make it red " * MAX_REQUEST_CHARS)
+    assert model.seen == []
+
+
+def test_an_answer_with_more_steps_than_the_cap_is_sent_back():
+    from emilie_agent.planning.plan import MAX_STEPS
+
+    too_many = {"steps": [{"instruction": "make it red", "scope": "global"}] * (MAX_STEPS + 1)}
+    model = fake(json.dumps(too_many), json.dumps(WINTER_AND_SCARF))
+    assert len(LLMPlanner(model).plan("make it winter, then put a red scarf on the man").steps) == 2
+    assert "at most 20" in model.seen[1][-1].content

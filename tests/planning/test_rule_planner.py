@@ -67,7 +67,6 @@ CASES = [
     ("Add a dog on the left.", [(G, None, False, "dog")]),
     ("black and white please", [(G, None, False, "black and white")]),
     ("Frost the windows", [(L, "window", False, "frost")]),
-    ("hello there", [(G, None, False, "hello there")]),
     # several steps
     ("Make the sky purple and the clouds pink.", [(L, "sky", False, "purple"), (L, "cloud", False, "pink")]),
     (
@@ -240,6 +239,12 @@ def test_named_object_across_messages_needs_no_history(planner):
 @pytest.mark.parametrize("request_text", ["", "   ", "\n\t"])
 def test_empty_request_is_a_clear_error(planner, request_text):
     with pytest.raises(InvalidRequestError, match="request is empty"):
+        planner.plan(request_text)
+
+
+@pytest.mark.parametrize("request_text", ["hello there", "Thanks!", "Hi! Hope you're well. Cheers", "and then"])
+def test_small_talk_alone_has_no_edit(planner, request_text):
+    with pytest.raises(InvalidRequestError, match="no edit found"):
         planner.plan(request_text)
 
 

@@ -7,12 +7,23 @@ from the hub); ``text_encoder=`` points it at another hub id or a local BERT fol
 SAM's architecture (vit_b / vit_l / vit_h, or any other size) is read from the checkpoint itself.
 
 Checkpoints are read with ``torch.load(..., weights_only=True)``: tensors only, no pickled code.
+
+The GroundingDINO config is another matter. Upstream's configs are Python files (``GroundingDINO_SwinT_OGC.py``)
+whose top-level names are the settings: a ``.py`` config is *run*, here as upstream runs it, so it is code, to be
+given only from a source one trusts. Upstream
+reads ``.yaml`` / ``.yml`` configs with PyYAML's unsafe loader (which can build any Python object) and follows
+``_base_`` links to other files (``.py`` ones too); here ``.yaml``, ``.yml`` and ``.json`` configs are read with
+``yaml.safe_load`` / ``json.load`` instead, plain data only, and ``_base_`` links in them are refused. Any other
+kind of file is refused, and so is a config that does not describe a GroundingDINO (``modelname``).
 """
 from __future__ import annotations
 
+import ast
 import contextlib
+import json
 import os
 import re
+import runpy
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +103,96 @@ def load_original(
     )
 
 
+# ---------------------------------------------------------------------------------------------- the config
+CONFIG_CODE_SUFFIXES = (".py",)
+CONFIG_DATA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_groundingdino_config(config_path: str | os.PathLike, slconfig=None):
+    """The GroundingDINO config at ``config_path`` as upstream's ``SLConfig``.
+
+    A ``.py`` config is run, as upstream runs it (it is code: trusted configs only). A ``.yaml`` / ``.yml`` /
+    ``.json`` one is read here as plain data (``yaml.safe_load`` / ``json.load``), never with an unsafe YAML
+    loader, and may not link other files (``_base_``). Anything else, or a config that is not a GroundingDINO's,
+    is a ModelNotAvailableError saying so.
+    """
+    slconfig = slconfig or _require("groundingdino.util.slconfig")
+    config_file = Path(config_path).expanduser()
+    if not config_file.is_file():
+        raise ModelNotAvailableError(f"cannot load the GroundingDINO config: there is no file {str(config_path)!r}")
+    suffix = config_file.suffix.lower()
+    if suffix in CONFIG_CODE_SUFFIXES:
+        args = _run_python_config(config_file, slconfig)
+    elif suffix in CONFIG_DATA_SUFFIXES:
+        values = _read_config_data(config_file)
+        try:
+            args = slconfig.SLConfig(values, filename=str(config_file))
+        except (KeyError, TypeError) as err:
+            raise ModelNotAvailableError(f"the GroundingDINO config {config_file} cannot be used: {err}") from None
+    else:
+        raise ModelNotAvailableError(
+            f"the GroundingDINO config must be a .py file (upstream's format; it is run as Python, so only one you "
+            f"trust) or a .yaml/.yml/.json file (read as plain data), not {config_file.name!r}"
+        )
+    if getattr(args, "modelname", None) != "groundingdino":
+        raise ModelNotAvailableError(
+            f"{config_file} is not a GroundingDINO config (it has no modelname = \"groundingdino\"); give the config "
+            "that came with the checkpoint (e.g. GroundingDINO_SwinT_OGC.py)"
+        )
+    return args
+
+
+def _run_python_config(config_file: Path, slconfig):
+    """A ``.py`` config, run as upstream runs it (its top-level names are the settings), but in a fresh namespace
+    (not imported from a temporary copy on ``sys.path``, which upstream leaves behind when the config fails)."""
+    try:
+        source = config_file.read_text(encoding="utf-8")
+        ast.parse(source, filename=str(config_file))
+    except SyntaxError as err:
+        raise ModelNotAvailableError(
+            f"the GroundingDINO config {config_file} is not valid Python (line {err.lineno}: {err.msg})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ModelNotAvailableError(f"cannot read the GroundingDINO config {config_file}: {err}") from None
+    try:
+        namespace = runpy.run_path(str(config_file), run_name="__emilie_config__")
+        values = {name: value for name, value in namespace.items() if not name.startswith("__")}
+        if "_base_" in values:  # upstream's own loader follows the links to the base configs
+            return slconfig.SLConfig.fromfile(str(config_file))
+        return slconfig.SLConfig(values, filename=str(config_file))
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - the config is code: whatever it raises means "not usable"
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise ModelNotAvailableError(
+            f"the GroundingDINO config {config_file} failed to run ({type(err).__name__}: {first})"
+        ) from None
+
+
+def _read_config_data(config_file: Path) -> dict:
+    """A YAML or JSON config as a dict of plain data (safe loaders only; no links to other files)."""
+    try:
+        text = config_file.read_text(encoding="utf-8")
+        if config_file.suffix.lower() == ".json":
+            values = json.loads(text)
+        else:
+            import yaml  # lazy: PyYAML comes with the [original] extra's packages, needed only for YAML configs
+
+            values = yaml.safe_load(text)
+    except ImportError:
+        raise ModelNotAvailableError("reading a YAML config needs PyYAML: pip install pyyaml") from None
+    except Exception as err:  # noqa: BLE001 - OSError, UnicodeDecodeError, JSONDecodeError, yaml.YAMLError...
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise ModelNotAvailableError(f"cannot read the GroundingDINO config {config_file}: {first}") from None
+    if not isinstance(values, dict):
+        raise ModelNotAvailableError(
+            f"the GroundingDINO config {config_file} must hold a mapping of settings, not {type(values).__name__}"
+        )
+    if "_base_" in values:
+        raise ModelNotAvailableError(
+            f"the GroundingDINO config {config_file} links other files (_base_): merge them into one config"
+        )
+    return values
+
+
 # ---------------------------------------------------------------------------------------------- detector
 class _BertWarper(torch.nn.Module):
     """groundingdino-py's ``BertModelWarper`` for transformers >= 5, whose ``BertModel`` no longer has the
@@ -155,17 +256,21 @@ class OriginalDetector:
     def load(cls, config_path, checkpoint_path, *, text_encoder=None, device=None, image_size: int = 800):
         slconfig = _require("groundingdino.util.slconfig")
         misc = _require("groundingdino.util.misc")
-        config_file = Path(config_path).expanduser()
-        if not config_file.is_file():
-            raise ModelNotAvailableError(f"cannot load the GroundingDINO config: there is no file {str(config_path)!r}")
-        args = slconfig.SLConfig.fromfile(str(config_file))
+        args = read_groundingdino_config(config_path, slconfig)
         if text_encoder is not None:
             args.text_encoder_type = os.fspath(text_encoder)
         args.device = str(pick_device(device))
         try:
             model = build_groundingdino(args)
-        except loading_exceptions() as err:  # the BERT text encoder is fetched by name
+        except (OSError, EnvironmentError) + tuple(e for e in loading_exceptions() if e is not ValueError) as err:
+            # the BERT text encoder is fetched by name
             raise model_not_available(str(args.text_encoder_type), "GroundingDINO text encoder (BERT)", err) from None
+        except (KeyError, AttributeError, TypeError, ValueError, AssertionError, NotImplementedError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            raise ModelNotAvailableError(
+                f"{config_path} is not a usable GroundingDINO config ({type(err).__name__}: {first}); give the config "
+                "that came with the checkpoint (e.g. GroundingDINO_SwinT_OGC.py)"
+            ) from None
         checkpoint = _read_checkpoint(checkpoint_path, "the GroundingDINO checkpoint")
         state = misc.clean_state_dict(checkpoint.get("model", checkpoint))
         result = model.load_state_dict(state, strict=False)

@@ -1,0 +1,136 @@
+"""``emilie-agent ui``: the web chat UI (Gradio), at http://127.0.0.1:7860 by default.
+
+Upload a picture (or use the example toy-world scene), then say what to change; every step's mask and picture
+appear in the conversation. Undo, redo, go to any turn or branch from it; set the granularity (object ...
+region ... global) and invert the next edit; preview the masks before editing; download the picture (PNG) or
+the whole session (.zip). Each browser tab is its own session; a reload finds it again. Sessions are kept in
+--sessions (saved after every change), shared with ``emilie-agent mcp``.
+
+``--models auto`` (the default) uses the real models when they are in the Hugging Face cache, else the toy
+models (trained on synthetic scenes, 64 px); ``toy``, ``tiny`` (random weights: wiring only), a hub id or a
+folder choose. It binds 127.0.0.1: other machines cannot reach it unless --host says otherwise (there is no
+login). Needs the extra: ``pip install "emilie-agent[ui]"``.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+import tempfile
+
+from .options import (
+    add_editor_arguments,
+    add_masker_arguments,
+    add_planner_arguments,
+    edit_settings,
+    masker_options,
+    planner,
+)
+from ..errors import EmilieError, InvalidRequestError
+
+INSTALL_HINT = 'the web UI needs gradio: pip install "emilie-agent[ui]"'
+DEFAULT_PORT = 7860
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "ui",
+        help="the web chat UI in the browser (Gradio)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g = p.add_argument_group("server")
+    g.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    g.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    g.add_argument(
+        "--sessions",
+        metavar="DIR",
+        default=None,
+        help="folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)",
+    )
+    g.add_argument("--max-upload-mb", type=float, default=None, help="largest file the page takes (default 20)")
+    g.add_argument(
+        "--max-picture-side", type=int, default=None, help="largest picture, pixels on its longer side (default 4096)"
+    )
+    add_editor_arguments(p)
+    add_masker_arguments(p)
+    planning = p.add_argument_group("planner")
+    add_planner_arguments(planning, model_flag="--planner-model")
+    planning.add_argument(
+        "--on-missing",
+        choices=["skip", "stop"],
+        default="skip",
+        help="when a step's target is not found: skip that step (default) or stop the request there",
+    )
+    p.set_defaults(func=run, models="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
+    try:
+        # Lazy: gradio is an optional extra (and slow to import); the UI module imports it.
+        from ..ui import Limits, build_app, launch
+    except ImportError as err:
+        if "gradio" not in str(err):
+            raise
+        raise EmilieError(INSTALL_HINT) from None
+    from ..service import EditingService, SessionStore, default_root  # lazy: the service imports torch
+
+    if not 1 <= args.port <= 65535:
+        raise InvalidRequestError(f"--port must be from 1 to 65535, not {args.port}")
+    limits = Limits(
+        **{name: value for name, value in (("max_upload_mb", args.max_upload_mb), ("max_side", args.max_picture_side))
+           if value is not None}
+    )
+    if args.models == "auto":
+        from ..models import fetch  # lazy: huggingface_hub only to look at the cache
+
+        missing = fetch.missing_from_cache()
+        if missing:
+            print(
+                f"emilie-agent ui: the real models are not in the Hugging Face cache ({', '.join(missing)}); "
+                "using the TOY models (trained on synthetic scenes, 64 px). Get the real ones with "
+                "`emilie-agent fetch --all`.",
+                file=sys.stderr,
+            )
+            args.models = "toy"
+        else:
+            args.models = None
+    # Every option is checked now, before the server starts (the models load on the first picture).
+    edit_settings(args)
+    service = EditingService(
+        SessionStore(args.sessions or default_root()),
+        models=args.editor_model or args.models,
+        device=args.device,
+        dtype=args.dtype,
+        settings=lambda recommended: edit_settings(args, recommended),
+        masker_options=masker_options(args),
+        planner=planner(args.planner, args.planner_model),
+        on_missing=args.on_missing,
+    )
+    files_dir = tempfile.mkdtemp(prefix="emilie-ui-")
+    app = build_app(service, files_dir=files_dir, limits=limits)
+    print(f"emilie-agent ui: sessions in {service.store.root}", file=sys.stderr)
+    if not _is_loopback(args.host):
+        print(
+            f"emilie-agent ui: warning: serving on {args.host}, reachable from other machines, without a login: "
+            "anyone who can reach it can open and edit pictures here",
+            file=sys.stderr,
+        )
+    print(f"emilie-agent ui: serving http://{_url_host(args.host)}:{args.port}/", file=sys.stderr, flush=True)
+    launch(app, host=args.host, port=args.port, files_dir=files_dir, limits=limits)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
