@@ -185,13 +185,15 @@ def load_mask(source: ImageInput, size: tuple[int, int]) -> np.ndarray:
             raise InvalidMaskError(f"the mask ({type(source).__name__}) cannot be read as an array: {err}") from None
     elif isinstance(source, (list, tuple)):
         try:
-            source = np.asarray(source, dtype=np.float32)
-        except (TypeError, ValueError) as err:
+            with np.errstate(over="ignore", invalid="ignore"):
+                source = np.asarray(source, dtype=np.float32)
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidMaskError(f"the mask must be an HxW array of numbers from 0 to 1: {err}") from None
     if isinstance(source, np.ndarray):
         if source.dtype.kind not in "biuf":
             raise InvalidMaskError(f"a mask array must hold numbers from 0 to 1, not {source.dtype}")
-        arr = np.asarray(source, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # too large for float32: inf, refused just below
+            arr = np.asarray(source, dtype=np.float32)
         if arr.ndim == 3 and arr.shape[0] == 1:
             arr = arr[0]
         if arr.ndim != 2:
@@ -209,6 +211,8 @@ def load_mask(source: ImageInput, size: tuple[int, int]) -> np.ndarray:
         )
     if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise InvalidMaskError(f"the picture size must be (width, height), not {shown(size)}")
+    if arr.size == 0:
+        raise InvalidMaskError(f"the mask is empty ({arr.shape[1]}x{arr.shape[0]} pixels)")
     h, w = arr.shape
     if (w, h) != tuple(size):
         raise InvalidMaskError(

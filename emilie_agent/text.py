@@ -168,4 +168,9 @@ def require_text(
     if not text:
         hint = f"{advice}, e.g. {example}" if example else advice
         raise InvalidRequestError(f"the {what} is empty: {hint}")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, as Python keeps them
+            raise InvalidRequestError(f"the {what} is not valid text (it holds bytes that are not UTF-8)") from None
     return text

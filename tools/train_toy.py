@@ -133,6 +133,11 @@ def train_loop(name, args, model_params, modules, loss_fn, steps, lr, export, wa
         start = state["step"]
         t_begin = state.get("t_begin", t_begin)
         log(f"{name}: resumed at step {start}")
+    base = state.get("schedule_base", 0) if state is not None else 0  # where the cosine (and warm-up) starts
+    if state is not None and args.extend:
+        # A warm restart: a new warm-up and cosine from here to the new step count / deadline, timed from now.
+        base, t_begin = start, time.time()
+        log(f"{name}: extending from step {start} to {steps} (a warm restart of the schedule)")
     deadline = parse_deadline(getattr(args, f"{name}_deadline", None))
     if state is not None and state.get("done") and not args.extend:
         steps = start
@@ -140,14 +145,15 @@ def train_loop(name, args, model_params, modules, loss_fn, steps, lr, export, wa
         module.train()
 
     def progress(step):
-        p = step / steps
+        p = (step - base) / max(1, steps - base)
         if deadline is not None:
             p = max(p, (time.time() - t_begin) / max(1.0, deadline - t_begin))
         return p
 
     def save(step, done=False):
         ckpt.save({"modules": {k: m.state_dict() for k, m in modules.items()}, "optimizer": optimizer.state_dict(),
-                   "step": step, "t_begin": t_begin, "done": done, **(extra_state or {})})
+                   "step": step, "t_begin": t_begin, "schedule_base": base, "done": done,
+                   **(extra_state or {})})
         for module in modules.values():
             module.eval()
         export()
@@ -165,7 +171,7 @@ def train_loop(name, args, model_params, modules, loss_fn, steps, lr, export, wa
             save(step, done=True)
             break
         for group in optimizer.param_groups:
-            group["lr"] = lr * lr_factor(p, step, warmup)
+            group["lr"] = lr * lr_factor(p, step - base, warmup)
         args._progress = p
         loss, info = loss_fn(step)
         optimizer.zero_grad(set_to_none=True)

@@ -15,6 +15,7 @@ Ctrl-C during an edit cancels that edit (the session keeps every finished step);
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 import time
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..agent.agent import EditingAgent
     from ..agent.request import check_session_folder, check_session_source  # lazy, as above
 
-    stdin = sys.stdin
+    stdin = sys.stdin if sys.stdin is not None else io.StringIO("")  # standard input closed: no messages
     if args.image and args.resume:
         print(printable(f"emilie-agent: note: resuming {args.resume}; {args.image} is not read"), file=sys.stderr)
     check_session_source(args.image, args.resume)

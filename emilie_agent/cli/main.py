@@ -75,8 +75,8 @@ def quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one verb. Exit status: 0 done; 1 an error, said in one line ``emilie-agent: error: ...`` on standard
     error (nothing is written unless the error says what was); 2 a usage error (argparse's usage line, then that
-    one error line); 130 interrupted (Ctrl-C). No traceback is printed (``EMILIE_DEBUG=1`` shows one for an
-    error that is a bug)."""
+    one error line); 130 interrupted (Ctrl-C); 141 standard output was closed early (``| head``). No traceback is
+    printed (``EMILIE_DEBUG=1`` shows one for an error that is a bug)."""
     quiet_libraries()
     tolerant_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # standard output closed early (`emilie-agent plan ... | head -1`): nothing to say
         _silence_stdout()
-        return 1
+        return 141  # 128 + SIGPIPE, as the shell reports a command that a closed pipe stopped
     except MemoryError:
         print_error("out of memory: try a smaller picture or --max-side, or fewer things at once")
         return 1

@@ -11,6 +11,7 @@ This verb stays light: it never imports torch or diffusers.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if args.request is not None:
             raise InvalidRequestError("--jsonl reads the requests from standard input: give no REQUEST argument")
         chosen = planner(args.planner, args.model)
-        stdin = sys.stdin
+        stdin = sys.stdin if sys.stdin is not None else io.StringIO("")  # standard input closed: no lines
         try:
             stdin.reconfigure(errors="surrogateescape")  # a line that is not UTF-8 gets its error line, in order
         except (AttributeError, ValueError, OSError, TypeError):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from ..errors import InvalidRequestError
 
-Runner = Literal["ip2p", "emilie", "agent"]
+Runner = Literal["ip2p", "emilie", "agent", "none"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Method:
 
     ``runner``: ``ip2p`` (diffusers' StableDiffusionInstructPix2PixPipeline on the previous decoded picture),
     ``emilie`` (an EditSession on EmilieEditor) or ``agent`` (EditingAgent: planner + masker + EMILIE, handed the
-    instruction text). ``latent_mode``: what the next turn conditions on (``carry`` = EMILIE's latent iteration).
+    instruction text) or ``none`` (no edit at all: the reference every editor must beat). ``latent_mode``: what the next turn conditions on (``carry`` = EMILIE's latent iteration).
     ``masked``: the turn's mask modulates the guidance (the dataset's mask, else the masker's).
     """
 
@@ -51,6 +51,8 @@ METHODS: dict[str, Method] = {
                "as emilie-guided, but re-encoding the decoded picture every turn (no latent iteration)"),
         Method("emilie-exact-reencode", "emilie", "reencode", True, "exact",
                "as emilie-exact, but re-encoding the decoded picture every turn (no latent iteration)"),
+        Method("do-nothing", "none", "reencode", False, "guided",
+               "no edit: the source at every turn (the reference an editor must beat; needs no model time)"),
     )
 }
 DEFAULT_METHODS = ("ip2p-recursive", "emilie-global", "emilie-guided", "emilie-exact", "agent")

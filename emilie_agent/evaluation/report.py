@@ -220,9 +220,9 @@ def plot_per_turn(results: dict[str, Any], path: Path) -> Path:
     for ax in axes.ravel()[len(metrics):]:
         ax.set_visible(False)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=9, frameon=False)
+    figure.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=9, frameon=False)
     figure.suptitle(f"{results['dataset']} benchmark: metrics per turn", fontsize=11)
-    figure.tight_layout(rect=(0, 0.07, 1, 0.96))
+    figure.tight_layout(rect=(0, 0.09 if rows == 1 else 0.06, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda p: figure.savefig(p, format="png"))
     return path

@@ -108,6 +108,8 @@ def run_method(method: Method, models: EvalModels, sequence: EvalSequence, index
         return _run_ip2p(method, models, sequence, index)
     if method.runner == "agent":
         return _run_agent(method, models, sequence, index)
+    if method.runner == "none":
+        return [TurnOutput(sequence.source) for _ in sequence.turns]
     return _run_emilie(method, models, sequence, index)
 
 
@@ -287,16 +289,20 @@ def score_turns(sequence: EvalSequence, pictures: Sequence[Image.Image], embedde
 
 # ---------------------------------------------------------------------------------------------- the cache
 def fingerprint(method: Method, models: EvalModels, benchmark: Benchmark, sequence: EvalSequence) -> str:
-    """What a cached record was made with; a record is reused only when this matches."""
+    """What a cached record was made with; a record is reused only when this matches.
+
+    Local models count by the identity of their weights (so a moved or copied folder still matches, a retrained
+    one does not); hub models by their name.
+    """
     data = {k: v for k, v in benchmark.describe().items() if k != "sequences"}
     uses_masker = method.runner == "agent" or method.masked
+    masker_weights = models.weights.get("masker")
     payload = {
         "method": method.config(),
-        "editor": models.names.get("editor"),
-        "editor_weights": models.weights.get("editor"),
+        "editor": models.weights.get("editor") or models.names.get("editor"),
         "max_side": models.editor.max_side,
-        "masker": models.names.get("masker") if uses_masker else None,
-        "masker_weights": models.weights.get("masker") if uses_masker else None,
+        "masker": (masker_weights if masker_weights and all(masker_weights) else models.names.get("masker"))
+        if uses_masker else None,
         "settings": models.settings.model_dump(),
         "data": data,
         "sequence": sequence.id,

@@ -35,7 +35,7 @@ def test_every_method_writes_every_output(toy_run, capsys):
         assert len(m["per_turn"]) == 2 and all(set(t) == CONTRACT_METRICS for t in m["per_turn"])
         assert m["n_final"] == 2 and m["n_per_turn"] == [2, 2]
         assert 0 <= m["final"]["l1"] <= 1 and 0 <= m["final"]["l2"] <= m["final"]["l1"]
-        assert set(m["success_by_kind"]) and m["seconds_per_turn"] > 0
+        assert set(m["success_by_kind"]) and m["seconds_per_turn"] >= 0 and (m["seconds_per_turn"] > 0) == (name != "do-nothing")
         for seq in ("toy-0-00000", "toy-0-00001"):
             folder = toy_run / "runs" / name / seq
             assert (folder / "turn1.png").is_file() and (folder / "turn2.png").is_file()
@@ -51,6 +51,7 @@ def test_every_method_writes_every_output(toy_run, capsys):
 
 def test_exact_preservation_keeps_what_was_meant_to_stay(toy_run):
     methods = json.loads((toy_run / "results.json").read_text())["methods"]
+    assert methods["do-nothing"]["final"]["l1_kept"] == 0.0
     assert methods["emilie-exact"]["final"]["l1_kept"] < 0.02
     assert methods["emilie-exact"]["final"]["l1_kept"] < methods["emilie-global"]["final"]["l1_kept"]
 

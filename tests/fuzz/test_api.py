@@ -92,7 +92,8 @@ def _fill(mode: str, value):
         return 0
     if mode in ("I", "I;16"):
         return int(value) % 65536
-    return int(value) % 256 if mode in ("1", "L", "P") else (int(value) % 256,) * len(mode)
+    bands = Image.getmodebands(mode)
+    return int(value) % 256 if bands == 1 else (int(value) % 256,) * bands
 
 
 @fuzz
