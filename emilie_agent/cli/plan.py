@@ -18,6 +18,7 @@ import sys
 from .options import add_planner_arguments, planner
 from .terminal import not_utf8, printable
 from ..errors import EmilieError, InvalidRequestError
+from ..planning.plan import MAX_REQUEST_CHARS
 from ..text import require_text
 
 
@@ -69,6 +70,13 @@ def _plan_line(planner, request: str) -> dict:
     try:
         return planner.plan(request).to_json_dict()
     except EmilieError as err:
-        return {"request": request, "steps": [], "error": str(err)}
+        return {"request": _echo(request), "steps": [], "error": str(err)}
     except Exception as err:  # noqa: BLE001 - a provider's network error on one line must not lose the others
-        return {"request": request, "steps": [], "error": f"{type(err).__name__}: {err}"}
+        return {"request": _echo(request), "steps": [], "error": f"{type(err).__name__}: {err}"}
+
+
+def _echo(request: str) -> str:
+    """The request as an error line repeats it: a refused 1 MB line is not printed back whole."""
+    if len(request) <= MAX_REQUEST_CHARS:
+        return request
+    return f"{request[:200]}… ({len(request):,} characters)"

@@ -388,6 +388,14 @@ def rewrite_wishes(words: list[str]) -> list[str]:
     if start == 0 and (not lower or lower[0] not in DETERMINERS):
         return words
     at, length = find_phrase(lower, WISH_MODALS if start else MODALS, start + 1)
+    if start and at < 0 and lower[start : start + 1] in (["a"], ["an"], ["some"]):
+        # "I want a orange shirt": a colour and a thing is a recolour of that thing; "I'd like a hat on him"
+        # asks for something new.
+        rest = words[start + 1 :]
+        colours = [w for w in rest if w.lower() in COLORS]
+        if colours and len(rest) == len(colours) + 1:
+            return ["make", "the", rest[-1], *colours]
+        return ["add", *words[start:]]
     if at < 0 or at + length >= len(lower):
         return words
     subject = words[start:at]

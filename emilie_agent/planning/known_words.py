@@ -31,69 +31,69 @@ bedsides bee been beep beeping beer beet beg behinds being bel bell bellow belt 
 bent bering berm bern bert bes beset besot bess bests bet beth betide betides bets betting bey beys bhang bib bic
 bice bid biddle biddy bide biden biding bids bight bights bike bill billion bim bin bind bine binger binocular bio
 biog birl birls birthdays bis bister bitch bite bits bitt bitting biz bize bkg blacks blaming bland blank blare
-blast blat bleak blear bleep bleeping blend blende bless blest blight blighter blighting blind bling blip blizzards
-bloat bloating block blondel blonder blondes blondie blonds blood blooding blooms bloomy bloop blooping blossoms
-blossomy blot blots blow blower blowing blown blu blub blued bluer blues bluet bluey bluish blum blurb blurs blurt
-blurted boa boas boast boat bob bobs bock bod bods body bog boggles boggy bogs bogy boil boise bol bold bolder bon
-bonce bond bone bones bong bongs bony bonze boo book books boom booming boon boos boosts boot booth boots bop bopper
-bops bor bore boride boring born bors bose bosh boss bot botch botha bother bothy bots bott bottoms bough bound
-bourn bout bow bower bows box boxy boyd boyfriends boz brae brain braining brainstorm brainy braise braw brawn bray
-bread breading breaks bream bred brede breeze brest bribe brice brides bridge bridle brie brief briers bries brig
-brightens brighton brights brigit brilliants brim brine brings brink briny brit brock brocken broke broker bronte
-bronzed bronzes bronzy broom broth brothel brothers brow browne browns brows brunch brunettes brunt brush brushy
-brut btl btry btu bub buck bud bug bugger bugs buick builds built bul bull bully bum bummer bump bumping bun bunche
-bunchy bunco bunny bunt buoy buoys bur buran burch buret burg burin burl burly burnet burnings burns burp burping
-burr burred burring burry burs burse burst burt bury burying bus busby busch bush businessmen busing busk bust busty
-busy butch bute buts butt buy buys byes byre byte byz cab cable cad cade caen cage cain cake cal calder calf cali
-calk calker calking call caller calmed calms calx cam camber came cana canc cancer candy cane cannas canned cans
-cant canted canter cantle cants canvass cap capper car cardoon care cared carious cark carl carly cart carton
-cartoonist cartoons cartoony cary casks cast castle cat cate cather cav cave caver caving cavour cavy caw cay cdr
-cell cello celt cen censer centare centers centner centra centred centres ceram cerate cere cess chad chan chanced
-chancel chances chancing chancre chancy chang changed changer changers chanting chape chappy charcoals charge
-charges charging charity chat chattered che checker cheeked cheeks cheep cheeps cheer cheery chefs chem chen cher
-chew chewers chez chi chick chid chide chief childe chile chili chill chin chine ching chink chippy chis chocked
-choler chop chopper choral chose chow chrystal chucked chugs chunder churl chute cid cider cig cindy cine cis cist
-cit cite clack clacked clad clam clan clanging clap clarify clary classes claw clays cleaned cleaners cleans
-cleanser clearer clears cleat cleave cleaver cleaving clef cleft cleon clime cline clip clive cloches clod cloddy
-clone cloned clop clos closer closes closet clot clothe clothed cloths clots cloud clouds clove clover cloy cloyed
-clue cnut coact coal coaler coast coati coats coax cobol cock cod coddler coder codify codifying cody coed coff cog
-coil coiner coir col cola colds cole coli colic coll colo colon colonise colonize colons coloreds colorer colorist
-colorized colorizes coloureds cols colt colter coly com come comer comics compositions con concert cone cones cong
-conger conic conner cons cont conto contract contras contrasts contrasty convect convent converts cony coo cook
-cooker cooks cooled coolers cooley cools coom coon coop cooper coors coos coot cop copal copay cope coper copier
-coping copped coppers coppery cops copt copter cor cora corals cord corder core corer corker corn cornea corned
-cornel corners cornet cornier corning coroner corp corral cory cosmic cost cosy cot cote coth cots cotter couch
-couching cough coupe coupled coupler couples couplet cove coven coverall coveralls covers covert coves covet covey
-cow coward cowards cowboys cower cowl cowper coy coyer cozy cracker crackled cracks cram crank cranked crap crate
-craw cray creak creams creamy crease created creates cred creep creeps cremate crenate crepey cress crest crete
-crick cricked crim crimp crimsons crinkled crispi crisps crispy croat crock crocked cropper crops cross croup crow
-crown cru cruck crustal crusty cryings crystals ctn cts cub cube cubists cubit cubits cud cuddy cue cues cuke cull
-culler cully culm cult cum cunning cunt cup cur curb curd curdy cure curios curls curry curs curse curt curtly curvy
-cush cushy cusk cuter cutey cutie cuts cuttle cwt cyberpunks cyclists dab dace dada dado dads dafter dag dah dairy
-dak dalai dale dam dame damn dan danced dancers dances dander dandy dane dang danger danging danish dank danker
-dante dap dare daren darer darg darien darkens darky darn darner darren darrow dart darter dat date dating daughters
-daunt daunted dave davy daw dawns daws daylights days daze deaf deal dean deans dears deary debar dec decd decease
-deck decl decor decorated decorates decoy decreased decreases decs deduce dee deed deeded deeds deem deeps deere
-deers defer deft degrease delate deleted deletes deli dell demo den denar dene denise deon dep deplete depp der
-deserts desk dessert deter devil dew dewar dews dey dhole dhow dib dice dick diddle dido die died dies dig digger
-dight dike dill dim dime din dine ding dink dint dione dip dir dirk dirt dirtied dirties dis disappears dish disk
-dist distanced distances dit ditch dithered dits ditty diu div dive diver dix doable dob dobs doc dock docs doctors
-doe doer doers doff dog doge doges doggy dogs doh doing doited dol dole doles doll dolor dolors dols dom dome domes
-don dona donee dong dongs donn donne dons doom dope dopes doping dopy dor dork dorp dorty dory dos dose doses doss
-dot dote doted dotes doth dots dotter dou doubled doubler doubles doublet doubly douching dough dour dove dover
-doves dow dowdy dower downs downy doz doze dozes drab drag drain draining dram dramatics drank draping drat drawings
-drawl drawling draws dray dread dreading dream dreams dreamt drear dreary dregs dressy drew drier drin drinkings
-drinks drip drive drivel driven drivers drives drizzled drizzles drizzly drone droop drops dross drover drown drunk
-drying drys dts duad dual duck dud due duel dueler dueller dues duh dulled dulles dulls dully duly dump dumping dun
-dunce dune dunk dunner dunning dunt duo dup duper duplicated duplicates dur duress duse dusky dust dusts duty dwell
-dyad dyed dyer dyes dyke dyne ealing ear earing earphone ease easing east easting eatings eats eau eave eben eco ede
-eden edged edger edges edgy edict edicts edith edo educe eel eerier eery eff effecting effects eft ego eide eider
-eighth eights eighty eking elating elbe eld elder eliminated eliminates elise ell elm els elsa elsie ely ember
-emeralds emery emil emile emit emits enc ends eng engravings enhanced enhancer enhances enid enl enlarged enlarger
-enlarges enow ens enter entice entirety environments envisions eon eons epic era eras erased eraser erases ere erg
-erie erk erma erose err erse erst ert esd esse est esthetic eta etch etchings ethan ether eton eur evan evanish eve
-evenings evens event eventing ever evert eves evils ewe ewer exceptions excepts excerpt exch exchanged exchanger
-exchanges exit exiting exits expands expend exploded exploder explodes explore exposures expressionism
+blast blat bleak blear bleep bleeping blend blende bless blest blew blight blighter blighting blind bling blip
+blizzards bloat bloating blob bloc block blog blok blondel blonder blondes blondie blonds blood blooding blooms
+bloomy bloop blooping blossoms blossomy blot blots blower blowing blown blows blowy blu blub blued bluer blues bluet
+bluey bluish blum blurb blurs blurt blurted boa boas boast boat bob bobs bock bod bods body bog boggles boggy bogs
+bogy boil boise bol bold bolder bon bonce bond bone bones bong bongs bony bonze boo book books boom booming boon
+boos boosts boot booth boots bop bopper bops bor bore boride boring born bors bose bosh boss bot botch botha bother
+bothy bots bott bottoms bough bound bourn bout bow bower bows box boxy boyd boyfriends boz brae brain braining
+brainstorm brainy braise braw brawn bray bread breading breaks bream bred brede breeze brest bribe brice brides
+bridge bridle brie brief briers bries brig brightens brighton brights brigit brilliants brim brine brings brink
+briny brit brock brocken broke broker bronte bronzed bronzes bronzy broom broth brothel brothers brow browne browns
+brows brunch brunettes brunt brush brushy brut btl btry btu bub buck bud bug bugger bugs buick builds built bul bull
+bully bum bummer bump bumping bun bunche bunchy bunco bunny bunt buoy buoys bur buran burch buret burg burin burl
+burly burnet burnings burns burp burping burr burred burring burry burs burse burst burt bury burying bus busby
+busch bush businessmen busing busk bust busty busy butch bute buts butt buy buys byes byre byte byz cab cable cad
+cade caen cage cain cake cal calder calf cali calk calker calking call caller calmed calms calx cam camber came cana
+canc cancer candy cane cannas canned cans cant canted canter cantle cants canvass cap capper car cardoon care cared
+carious cark carl carly cart carton cartoonist cartoons cartoony cary casks cast castle cat cate cather cav cave
+caver caving cavour cavy caw cay cdr cell cello celt cen censer centare centers centner centra centred centres ceram
+cerate cere cess chad chan chanced chancel chances chancing chancre chancy chang changed changer changers chanting
+chape chappy charcoals charge charges charging charity chat chattered che checker cheeked cheeks cheep cheeps cheer
+cheery chefs chem chen cher chew chewers chez chi chick chid chide chief childe chile chili chill chin chine ching
+chink chippy chis chocked choler chop chopper choral chose chow chrystal chucked chugs chunder churl chute cid cider
+cig cindy cine cis cist cit cite clack clacked clad clam clan clanging clap clarify clary classes claw clays cleaned
+cleaners cleans cleanser clearer clears cleat cleave cleaver cleaving clef cleft cleon clime cline clip clive
+cloches clod cloddy clone cloned clop clos closer closes closet clot clothe clothed cloths clots cloud clouds clove
+clover cloy cloyed clue cnut coact coal coaler coast coati coats coax cobol cock cod coddler coder codify codifying
+cody coed coff cog coil coiner coir col cola colds cole coli colic coll colo colon colonise colonize colons coloreds
+colorer colorist colorized colorizes coloureds cols colt colter coly com come comer comics compositions con concert
+cone cones cong conger conic conner cons cont conto contract contras contrasts contrasty convect convent converts
+cony coo cook cooker cooks cooled coolers cooley cools coom coon coop cooper coors coos coot cop copal copay cope
+coper copier coping copped coppers coppery cops copt copter cor cora corals cord corder core corer corker corn
+cornea corned cornel corners cornet cornier corning coroner corp corral cory cosmic cost cosy cot cote coth cots
+cotter couch couching cough coupe coupled coupler couples couplet cove coven coverall coveralls covers covert coves
+covet covey cow coward cowards cowboys cower cowl cowper coy coyer cozy cracker crackled cracks cram crank cranked
+crap crate craw cray creak creams creamy crease created creates cred creep creeps cremate crenate crepey cress crest
+crete crick cricked crim crimp crimsons crinkled crispi crisps crispy croat crock crocked cropper crops cross croup
+crow crown cru cruck crustal crusty cryings crystals ctn cts cub cube cubists cubit cubits cud cuddy cue cues cuke
+cull culler cully culm cult cum cunning cunt cup cur curb curd curdy cure curios curls curry curs curse curt curtly
+curvy cush cushy cusk cuter cutey cutie cuts cuttle cwt cyberpunks cyclists dab dace dada dado dads dafter dag dah
+dairy dak dalai dale dam dame damn dan danced dancers dances dander dandy dane dang danger danging danish dank
+danker dante dap dare daren darer darg darien darkens darky darn darner darren darrow dart darter dat date dating
+daughters daunt daunted dave davy daw dawns daws daylights days daze deaf deal dean deans dears deary debar dec decd
+decease deck decl decor decorated decorates decoy decreased decreases decs deduce dee deed deeded deeds deem deeps
+deere deers defer deft degrease delate deleted deletes deli dell demo den denar dene denise deon dep deplete depp
+der deserts desk dessert deter devil dew dewar dews dey dhole dhow dib dice dick diddle dido die died dies dig
+digger dight dike dill dim dime din dine ding dink dint dione dip dir dirk dirt dirtied dirties dis disappears dish
+disk dist distanced distances dit ditch dithered dits ditty diu div dive diver dix doable dob dobs doc dock docs
+doctors doe doer doers doff dog doge doges doggy dogs doh doing doited dol dole doles doll dolor dolors dols dom
+dome domes don dona donee dong dongs donn donne dons doom dope dopes doping dopy dor dork dorp dorty dory dos dose
+doses doss dot dote doted dotes doth dots dotter dou doubled doubler doubles doublet doubly douching dough dour dove
+dover doves dow dowdy dower downs downy doz doze dozes drab drag drain draining dram dramatics drank draping drat
+drawings drawl drawling draws dray dread dreading dream dreams dreamt drear dreary dregs dressy drew drier drin
+drinkings drinks drip drive drivel driven drivers drives drizzled drizzles drizzly drone droop drops dross drover
+drown drunk drying drys dts duad dual duck dud due duel dueler dueller dues duh dulled dulles dulls dully duly dump
+dumping dun dunce dune dunk dunner dunning dunt duo dup duper duplicated duplicates dur duress duse dusky dust dusts
+duty dwell dyad dyed dyer dyes dyke dyne ealing ear earing earphone ease easing east easting eatings eats eau eave
+eben eco ede eden edged edger edges edgy edict edicts edith edo educe eel eerier eery eff effecting effects eft ego
+eide eider eighth eights eighty eking elating elbe eld elder eliminated eliminates elise ell elm els elsa elsie ely
+ember emeralds emery emil emile emit emits enc ends eng engravings enhanced enhancer enhances enid enl enlarged
+enlarger enlarges enow ens enter entice entirety environments envisions eon eons epic era eras erased eraser erases
+ere erg erie erk erma erose err erse erst ert esd esse est esthetic eta etch etchings ethan ether eton eur evan
+evanish eve evenings evens event eventing ever evert eves evils ewe ewer exceptions excepts excerpt exch exchanged
+exchanger exchanges exit exiting exits expands expend exploded exploder explodes explore exposures expressionism
 expressionists exr ext extends extent extras eye eyrie fab fable fac face faced facings fact factor factually fad
 fader fades fadge fading fado fads faery fag fail fain faint fainted fainting fair fairly fairs fairytales fake
 faked faking falla faller fallowing falls falter faltering fam fame famed fan fane fang fanned fanny fantasm fantast
@@ -241,94 +241,94 @@ rover roving row rowdy rower roy rub ruck ruddy rude ruder rue rued rues rug rug
 rung runnel runners runnier runny runs runt runty rus ruse rush rushy rusk rust rusts rut rutty ryan ryder rye sab
 sable sac sack sacred sade sadi sadr safer safes sag sage saggy said sail sailing sain saint sainted sake sal sale
 salk salter salve salver sam sames samey san sand sanding sands sane sang sanger sap sappier sappy sard sarge sat
-sate sating saturates sava saved saver saves saving savor savour saw sawn sax says scabby scad scaled scaly scan
-scanter scape scar scare scares scarf scarfed scarp scarped scarper scarred scars scatted scattered scatters scend
-scenes scent scissor scold scolder scone scored scorner scot scotty scow scream scut scute scutter sea seal seam
-sear seared searing seasons seat seating sec seconds sect secund sedge seduce seed seeded seeds seek seel seems seen
-seep seeping seeps seer sees seine seining seize sejm sell sem semen sen send sender sene sent sep sept septa seq
-ser sere serifs serines serins serves seta seth sets sett settings settling sevens sever severn sew sewer sews sex
-sext sexting sgd sgt shack shacked shad shaded shades shadow shadowy shads shady shaft shake shale shall shame shan
-shandy shane shang shank shanks shaped shaper shapes shard share shared sharer shari shark sharpe sharped sharpens
-sharpers sharps sharpy shat shatter shaved shaven shaver shaves shaw shay shea sheave shed sheen sheer sheers sheet
-sher shes shew shh shier shifts shifty shim shimming shin shindy shined shiner shines shinning shinny shins shire
-shirt shirts shit shitting shive shlep shoa shoat shoats shocker shod shoe shone shoo shoot shooter shoots shop
-shore shores shorn shorted shortens shorty shote shots shotten shout shouter shouts shove showa showing showman
-shown shows showy shpt shr shrank shriek shrift shrine shrinks shrunk shtick shucked shut shuttered shy sib sic
-sicko sicks sics sid sided sides siding sidle sift sifter sifting sig sight sighting sightly sights sign signer sike
-silk sill silt silted silting silvern silvers silvery sim simile simmer simmering sin sind sine singe singed singers
-singes singh sings sinh sining sink sinker sinking sinner sins sinter sinus sion sip sir sire siring sis sisters
-sita site siting sits sitter sittings situ sized sizer sizes skateboarded skateboarders skeps sketcher sketches
-sketchy skid skids skied skiers skies skim skimming skirr skit skiver sky slack slaggy slant slap slat slave slay
-slayer slaying sld sleave sleek sleeking sleepings sleeps sleet sleeting sleety slick slide slier slight slighter
-slighting slim slime slimming sling slinger slip slit slitting sliver slot slots slotted slow slower slowing slue
-slummer slur slurred slurry slush sly smack smalls smalt smatter smattered smell smelt smelting smiled smiler smiles
-smiley smit smite smiting smocked smooch smooths smoothy smother snack snaggy snap snapshots snare snared snick
-snide snit snitch snob snog snoring snort snorter snorts snot snotty snowball snowfalls snowmen snows snowstorms
-soap soared soave sob soc sock socked sod softens softer soggy soh soil soiling soke sol sold solder soldiers
-soldiery sole solider solver som soma somethings somewhats somme sone sones song songs sonny sons sony soon soot
-sooth sop sore sorn sort sorter sorts sos sot sots sotted sou sough sound sour sours sow sower sowing sown sox soy
-spaced spacer spaces spacey spackle spacy spade spae spake spall spare spared sparely sparing sparking sparkled
-sparkler sparkles sparky sparling spate spatted spatter spattered spay specie spectacle spectacled spic spice spick
-spicy spier spike spile spine spinier spiny spiry spit spitted spitting splay splaying spook spooks spoony sporing
-sport sported sports sporty spot spotter spout spouted sprang spreads spreed sprig springe springs springy sprinkled
-sprinkler sprinkles sprint sprouts sprung spuing spy spying squame squared squarer squares squire sta stacc staci
-stacks stacy stage staid stainer stake stale staled stalk stall stan standings stands stane stang stank stans star
-stared starer stares stark starkly starlet starr stars start starve state stave stay std ste steal steam steen steep
-steeping steeps stele stem stems step stere stet stets stetting steven stews stich sticks sticky stile stine sting
-stinger stink stint stirk stitch stock stocked stoke stole stoned stoner stones stoney stony stook stop stope stops
-stor store storey stork storms story stove stow stowe stowing straightens straighter straights strained strand
-stranding stretchy strick string strip stripe striper stripes stripey stripped strips stript strived stuck students
-sty stye styles stylet styli stylise stylite stylized stylizes suave subset substituted substitutes such suck sud
-sue suer sues suet suffer suing suit suite sully sum sumer summed summers summery sumner sump sumter sun sunder sung
-sunn sunna sunni sunning sunrises sunsets sunshiny sunwise sup superb superl supers supper supposed supposes sur
-surer surfaced surfaces surfed surfers surly surprise surprises surrealism surrealists surrounding surrounds sven
-swab swag swam swamp swan swaps swarm swat swatch swatter swattered sway swear swearing sweep sweeping swell sweven
-swift swig swill swims swine swing swinger swink swipe swiz swop swot swotted swum syn taal tab table tace tach tack
-tacks tad tael tag tai tail tain taint tainted tainting tais taka taken taker takes tala talc taler tales tali talk
-talker talking talks talley tallier tally tam tame tana tang tanga tangs tanh tank tanked tanks tanner tans tao tap
-tape tar tare targe tarim tarn tart tartly task tass tat tate tatter tattle tau taunt taunted taw tax tea teach
-teachers teaches teak teals teams tear tearing teas teat ted tee teed teem teemed teenage teenaged teenagers teens
-teeny tees tel teller tells telly tels temperatures tend tender tenn tens tent tenter ter term tern tess test tet
-tex text textured textures thad thai thais thana thane thanes thanh thant thar tharp thaw thea thebe thee thees
-thegn theirs themes therm therme theses thess thew thewy thicken thicket thicko thine thingy thinker thinks thinned
-thinners thins thirds tho thole thong thongs thorn thorough though threes threw throb throe thrown throws thu thugs
-thun thunders thunderstorms thundery thunk thunks thus thy thyme tic tick ticker tiddler tide tiding tie tight
-tighten tighter tike til tile till tiller tilt tilted tilter tim timed timer times timex tin tina tinct tine tines
-ting tings tinned tinner tinny tins tinter tints tipi tips tirade tire tit titch tits tittle tiu tiv toads tob tod
-toddle toddled toddlers toddles tody toe toes toff tog toggles togo togs toil tojo tokay toke tokes told tole toll
-tom tome tomes toms tonally toned toner toners tong tonga toni tonne tonnes tonto tonus tony tool toot tope topes
-topi topical toping topper tops tor tora torch torching tore tori torr tors tort tory toss tot tote totes tother
-toto tots totted totter touchings touchy tough tougher toughing tour tours tout tow tower town townes towns tows tox
-toy toys trace track tracked trad traded trader trades train training tram tran transforms trap trave tray tread
-treading treat tree treen tress trey trick tricker trig trims trio trip tripe trite tron trons trough troupers
-trouser trow troy trusty trying tsp tue tues tugs tull tum tun tune tunes tunny tuns turd turf turin turk turning
-turns turquois turquoises tush tushy tusk tusks tut tux tver twas twat tween twi twill twin twinight twink twitch
-twos twp tyg tying tyke tyne typ tyr tyree udder udo ugh uhf ulm umber ump umping uncharged uncles underexpose
-underexposes underneaths unset unto updated updater updates upped uppers uprate ups upton urey urn used user uses
-usk usu ute uther uts vail vain vale van vance vang vanned vantage vaporware var varnish vary vas vast vastly vat
-vaunt vaunted veal veep veer veery veil ven vend vender venerate ventage venter vera verb vern vert vest vet vetting
-vial vibrancy vic vice vices vida vide vie vied vier vies views viewy vignetted vignettes vii vil vila vile vim vina
-vince vine vines vinic vintager vintages violent violets visa vise vises visibly visualised visualises visualized
-visualizer visualizes vita vittle viva vive viz vizard voes vol vouch vouching vow vower wac wace wack wad wade
-waded wader wading wads waft wafted wag wage waging wags wail wain wait waite waited waive waiving wake waking wal
-wald wale waling walks wall waller walling walt walter wame wan wand wander wandering wane waned wang waning wank
-wanked wanking wantad wants war warble ward warder ware warier waring warmed warmers warms warn warner warp warper
-wars wart wary wash wasp wast wasted wat watch watercolors watercolours watt wattle waugh waved waver waves waw waws
-wax waxing waxy ways weak weal wealthy wean weaning weans wearings wears weary wearying weathers weave weaving web
-wed wedge wee weed weeded weeds ween weep weeping weer weft wei weight weill weir weld wells welly welt welted
-welting wen wend wendy went wept wert west wether wets wetting whale wham whap whats wheat whee wheen whelp whens
-wheres whet whetter whew whey whf whicker whiled whiles whim whin whine whinier whining whiny whish whit whited
-whiten whiter whites whitey whither whits whity whoa wholes whom whop whore whoso whsle why wick widens wides width
-wien wifi wig wight wights wild wilde wilder wile wiled willa willed wills willy wilt wily win winch wincing wind
-winder windigo winding winds wine winery wing winger winging winier wining winker winkled winkling winks winner
-winning wino wins winters wintertide wintery winy wiped wiper wipes wire wirer wis wise wiser wish wist wit witchy
-wite withe withing withy wits witt witted witter wittered witting wive wiving wizards wizen woald woden woe woes wog
-wok woken wold won wonders wong wonk wont wonted woo wood woodcuts wooded woodmen woody wool woolen wooten wop word
-wore worked workers worlds worm worn worry worser wot wotan woulds wound wounder wove woven wows wrack wracked wraps
-wrapt wreak wren wrest wright wring wrinkle wrinkles writ writer writes writhe writs wrote wry wyat wye wyo xis xix
-xor xxi xxv xxx yack yale yam yang yappy yare yarrow yawn yeans year yeast yell yellows yellowy yelp yen yer yest
-yet yew yews yid yids yin yip yipe yob yock yod yodel yogh yolks yon yonder yong yore yorker younker yous yow yum
-yup zach zany zappy zeal zed zee zen zest zig zillion zine zing zinger zip zit zits zone zones zoo zool zooms zoon
-zoos zorn zoster
+sate sating saturates sava saved saver saves saving savor savour saw sawn sax says scabby scad scala scald scaled
+scaler scales scalp scaly scan scanter scape scar scare scares scarf scarfed scarp scarped scarper scarred scars
+scatted scattered scatters scend scenes scent scissor scold scolder scone scored scorner scot scotty scow scream
+scut scute scutter sea seal seam sear seared searing seasons seat seating sec seconds sect secund sedge seduce seed
+seeded seeds seek seel seems seen seep seeping seeps seer sees seine seining seize sejm sell sem semen sen send
+sender sene sent sep sept septa seq ser sere serifs serines serins serves seta seth sets sett settings settling
+sevens sever severn sew sewer sews sex sext sexting sgd sgt shack shacked shad shaded shades shadow shadowy shads
+shady shaft shake shale shall shame shan shandy shane shang shank shanks shaped shaper shapes shard share shared
+sharer shari shark sharpe sharped sharpens sharpers sharps sharpy shat shatter shaved shaven shaver shaves shaw shay
+shea sheave shed sheen sheer sheers sheet sher shes shew shh shier shifts shifty shim shimming shin shindy shined
+shiner shines shinning shinny shins shire shirt shirts shit shitting shive shlep shoa shoat shoats shocker shod shoe
+shone shoo shoot shooter shoots shop shore shores shorn shorted shortens shorty shote shots shotten shout shouter
+shouts shove showa showing showman shown shows showy shpt shr shrank shriek shrift shrine shrinks shrunk shtick
+shucked shut shuttered shy sib sic sicko sicks sics sid sided sides siding sidle sift sifter sifting sig sight
+sighting sightly sights sign signer sike silk sill silt silted silting silvern silvers silvery sim simile simmer
+simmering sin sind sine singe singed singers singes singh sings sinh sining sink sinker sinking sinner sins sinter
+sinus sion sip sir sire siring sis sisters sita site siting sits sitter sittings situ sized sizer sizes skateboarded
+skateboarders skeps sketcher sketches sketchy skid skids skied skiers skies skim skimming skirr skit skiver sky
+slack slaggy slant slap slat slave slay slayer slaying sld sleave sleek sleeking sleepings sleeps sleet sleeting
+sleety slick slide slier slight slighter slighting slim slime slimming sling slinger slip slit slitting sliver slot
+slots slotted slow slower slowing slue slummer slur slurred slurry slush sly smack smalls smalt smatter smattered
+smell smelt smelting smiled smiler smiles smiley smit smite smiting smocked smooch smooths smoothy smother snack
+snaggy snap snapshots snare snared snick snide snit snitch snob snog snoring snort snorter snorts snot snotty
+snowball snowfalls snowmen snows snowstorms soap soared soave sob soc sock socked sod softens softer soggy soh soil
+soiling soke sol sold solder soldiers soldiery sole solider solver som soma somethings somewhats somme sone sones
+song songs sonny sons sony soon soot sooth sop sore sorn sort sorter sorts sos sot sots sotted sou sough sound sour
+sours sow sower sowing sown sox soy spaced spacer spaces spacey spackle spacy spade spae spake spall spare spared
+sparely sparing sparking sparkled sparkler sparkles sparky sparling spate spatted spatter spattered spay specie
+spectacle spectacled spic spice spick spicy spier spike spile spine spinier spiny spiry spit spitted spitting splay
+splaying spook spooks spoony sporing sport sported sports sporty spot spotter spout spouted sprang spreads spreed
+sprig springe springs springy sprinkled sprinkler sprinkles sprint sprouts sprung spuing spy spying squame squared
+squarer squares squire sta stacc staci stacks stacy stage staid stainer stake stale staled stalk stall stan
+standings stands stane stang stank stans star stared starer stares stark starkly starlet starr stars start starve
+state stave stay std ste steal steam steen steep steeping steeps stele stem stems step stere stet stets stetting
+steven stews stich sticks sticky stile stine sting stinger stink stint stirk stitch stock stocked stoke stole stoned
+stoner stones stoney stony stook stop stope stops stor store storey stork storms story stove stow stowe stowing
+straightens straighter straights strained strand stranding stretchy strick string strip stripe striper stripes
+stripey stripped strips stript strived stuck students sty stye styles stylet styli stylise stylite stylized stylizes
+suave subset substituted substitutes such suck sud sue suer sues suet suffer suing suit suite sully sum sumer summed
+summers summery sumner sump sumter sun sunder sung sunn sunna sunni sunning sunrises sunsets sunshiny sunwise sup
+superb superl supers supper supposed supposes sur surer surfaced surfaces surfed surfers surly surprise surprises
+surrealism surrealists surrounding surrounds sven swab swag swale swam swamp swan swaps swarm swat swatch swatter
+swattered sway swear swearing sweep sweeping swell sweven swift swig swill swims swine swing swinger swink swipe
+swiz swop swot swotted swum syn taal tab table tace tach tack tacks tad tael tag tai tail tain taint tainted
+tainting tais taka taken taker takes tala talc taler tales tali talk talker talking talks talley tallier tally tam
+tame tana tang tanga tangs tanh tank tanked tanks tanner tans tao tap tape tar tare targe tarim tarn tart tartly
+task tass tat tate tatter tattle tau taunt taunted taw tax tea teach teachers teaches teak teals teams tear tearing
+teas teat ted tee teed teem teemed teenage teenaged teenagers teens teeny tees tel teller tells telly tels
+temperatures tend tender tenn tens tent tenter ter term tern tess test tet tex text textured textures thad thai
+thais thana thane thanes thanh thant thar tharp thaw thea thebe thee thees thegn theirs themes therm therme theses
+thess thew thewy thicken thicket thicko thine thingy thinker thinks thinned thinners thins thirds tho thole thong
+thongs thorn thorough though threes threw throb throe thrown throws thu thugs thun thunders thunderstorms thundery
+thunk thunks thus thy thyme tic tick ticker tiddler tide tiding tie tight tighten tighter tike til tile till tiller
+tilt tilted tilter tim timed timer times timex tin tina tinct tine tines ting tings tinned tinner tinny tins tinter
+tints tipi tips tirade tire tit titch tits tittle tiu tiv toads tob tod toddle toddled toddlers toddles tody toe
+toes toff tog toggles togo togs toil tojo tokay toke tokes told tole toll tom tome tomes toms tonally toned toner
+toners tong tonga toni tonne tonnes tonto tonus tony tool toot tope topes topi topical toping topper tops tor tora
+torch torching tore tori torr tors tort tory toss tot tote totes tother toto tots totted totter touchings touchy
+tough tougher toughing tour tours tout tow tower town townes towns tows tox toy toys trace track tracked trad traded
+trader trades train training tram tran transforms trap trave tray tread treading treat tree treen tress trey trick
+tricker trig trims trio trip tripe trite tron trons trough troupers trouser trow troy trusty trying tsp tue tues
+tugs tull tum tun tune tunes tunny tuns turd turf turin turk turning turns turquois turquoises tush tushy tusk tusks
+tut tux tver twas twat tween twi twill twin twinight twink twitch twos twp tyg tying tyke tyne typ tyr tyree udder
+udo ugh uhf ulm umber ump umping uncharged uncles underexpose underexposes underneaths unset unto updated updater
+updates upped uppers uprate ups upton urey urn used user uses usk usu ute uther uts vail vain vale van vance vang
+vanned vantage vaporware var varnish vary vas vast vastly vat vaunt vaunted veal veep veer veery veil ven vend
+vender venerate ventage venter vera verb vern vert vest vet vetting vial vibrancy vic vice vices vida vide vie vied
+vier vies views viewy vignetted vignettes vii vil vila vile vim vina vince vine vines vinic vintager vintages
+violent violets visa vise vises visibly visualised visualises visualized visualizer visualizes vita vittle viva vive
+viz vizard voes vol vouch vouching vow vower wac wace wack wad wade waded wader wading wads waft wafted wag wage
+waging wags wail wain wait waite waited waive waiving wake waking wal wald wale waling walks wall waller walling
+walt walter wame wan wand wander wandering wane waned wang waning wank wanked wanking wantad wants war warble ward
+warder ware warier waring warmed warmers warms warn warner warp warper wars wart wary wash wasp wast wasted wat
+watch watercolors watercolours watt wattle waugh waved waver waves waw waws wax waxing waxy ways weak weal wealthy
+wean weaning weans wearings wears weary wearying weathers weave weaving web wed wedge wee weed weeded weeds ween
+weep weeping weer weft wei weight weill weir weld wells welly welt welted welting wen wend wendy went wept wert west
+wether wets wetting whale wham whap whats wheat whee wheen whelp whens wheres whet whetter whew whey whf whicker
+whiled whiles whim whin whine whinier whining whiny whish whit whited whiten whiter whites whitey whither whits
+whity whoa wholes whom whop whore whoso whsle why wick widens wides width wien wifi wig wight wights wild wilde
+wilder wile wiled willa willed wills willy wilt wily win winch wincing wind winder windigo winding winds wine winery
+wing winger winging winier wining winker winkled winkling winks winner winning wino wins winters wintertide wintery
+winy wiped wiper wipes wire wirer wis wise wiser wish wist wit witchy wite withe withing withy wits witt witted
+witter wittered witting wive wiving wizards wizen woald woden woe woes wog wok woken wold won wonders wong wonk wont
+wonted woo wood woodcuts wooded woodmen woody wool woolen wooten wop word wore worked workers worlds worm worn worry
+worser wot wotan woulds wound wounder wove woven wows wrack wracked wraps wrapt wreak wren wrest wright wring
+wrinkle wrinkles writ writer writes writhe writs wrote wry wyat wye wyo xis xix xor xxi xxv xxx yack yale yam yang
+yappy yare yarrow yawn yeans year yeast yell yellows yellowy yelp yen yer yest yet yew yews yid yids yin yip yipe
+yob yock yod yodel yogh yolks yon yonder yong yore yorker younker yous yow yum yup zach zany zappy zeal zed zee zen
+zest zig zillion zine zing zinger zip zit zits zone zones zoo zool zooms zoon zoos zorn zoster
 """.split()
 )

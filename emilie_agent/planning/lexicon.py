@@ -23,6 +23,9 @@ PRONOUNS = _words("it them him her they he she this these those everyone everybo
 
 REMOVE_VERBS = _words("remove erase delete eliminate clear wipe hide drop lose")
 REMOVE_PHRASES = (("get", "rid", "of"), ("take", "out"), ("take", "away"), ("take", "off"), ("cut", "out"))
+# Verbs whose particle comes before the object: "scale up the tree", "blow up the balloon".
+PHRASAL_VERBS = (("scale", "up"), ("scale", "down"), ("size", "up"), ("size", "down"), ("blow", "up"),
+                 ("shrink", "down"), ("zoom", "in", "on"), ("zoom", "into"))
 REPLACE_VERBS = _words("replace swap switch substitute exchange trade")
 TRANSFORM_VERBS = _words("turn change transform convert morph make render alter modify update switch")
 STATE_VERBS = _words("make turn paint repaint color colour recolor recolour dye tint render get let have")
@@ -38,7 +41,7 @@ ADJUST_VERBS = _words(
     "denoise use tone grade age"
 )
 OTHER_VERBS = _words(
-    "move shift enlarge shrink resize widen stretch extend expand shorten lengthen straighten curl trim cut "
+    "move shift scale enlarge shrink resize widen stretch extend expand shorten lengthen straighten curl trim cut "
     "shave open close break crack melt freeze burn flood light illuminate highlight fix repair clean restore "
     "duplicate copy multiply double animate redraw recreate reimagine transform shade outline"
 )
@@ -297,6 +300,8 @@ MODALS = (
     ("needs", "to"),
 )
 WISH_MODALS = (("to", "be"), ("to",))
+# "If the sky is grey, make it blue": a condition names what the edit is about; it is no edit itself.
+CONDITION_WORDS = _words("if when whenever wherever")
 
 
 def starts_with(words: Sequence[str], phrase: Sequence[str], at: int = 0) -> bool:

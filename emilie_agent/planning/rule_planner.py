@@ -30,10 +30,10 @@ from .clauses import (
     starts_dont_edit, strip_fillers, tokens,
 )
 from .lexicon import (
-    ADD_VERBS, DEFINITE, DETERMINERS, DONT_EDIT, EDIT_VERBS, ELSE_PHRASES, EVERYTHING_WORDS, EXCEPT_MARKERS,
+    ADD_VERBS, CONDITION_WORDS, COPULAS, DEFINITE, DETERMINERS, DONT_EDIT, EDIT_VERBS, ELSE_PHRASES, EVERYTHING_WORDS, EXCEPT_MARKERS,
     FILL_VERBS, GIVE_VERBS, GREETING_ALONE, KEEP_TAIL, KEEP_VERBS, PICTURE_LIKE, PICTURE_NOUNS,
-    PLACE_PREPOSITIONS, POSITIONS, PREPOSITIONS, PRONOUNS, REGIONS, REMOVE_PHRASES, REMOVE_VERBS, REPLACE_VERBS,
-    STATE_VERBS, TRANSFORM_VERBS, find_phrase, starts_with,
+    PHRASAL_VERBS, PLACE_PREPOSITIONS, POSITIONS, PREPOSITIONS, PRONOUNS, REGIONS, REMOVE_PHRASES, REMOVE_VERBS,
+    REPLACE_VERBS, STATE_VERBS, TRANSFORM_VERBS, find_phrase, starts_with,
 )
 from .noun_phrases import Context, Phrase, is_picture, noun_phrase_end, positional_end, read_phrase, singular_target
 from .plan import Plan, Step, check_request, check_step_count
@@ -75,6 +75,9 @@ class RulePlanner:
             words = tokens(text)
             if number == 0 and len(clauses) > 1 and [w.lower() for w in words] in ([w] for w in GREETING_ALONE):
                 continue  # "Morning! Could you ...": a greeting, not a time of day
+            words = _read_condition(words, context, last=number == len(clauses) - 1)
+            if not words:
+                continue  # "if the sky is grey," alone: it names what the next clause is about
             draft = self._read_clause(words, context)
             if draft is None:
                 continue
@@ -290,11 +293,34 @@ class RulePlanner:
 
 
 def _verb_length(lower: Sequence[str]) -> int:
-    """How many words the clause's verb takes: 3 for "get rid of", 2 for "take out", else 1."""
-    for phrase in REMOVE_PHRASES:
+    """How many words the clause's verb takes: 3 for "get rid of", 2 for "take out" or "scale up", else 1."""
+    for phrase in (*REMOVE_PHRASES, *PHRASAL_VERBS):
         if starts_with(lower, phrase):
             return len(phrase)
     return 1
+
+
+def _read_condition(words: list[str], context: Context, *, last: bool) -> list[str]:
+    """ "if the sky is grey(,) make it blue": the condition is no edit, but its subject is what "it" means next.
+
+    Returns the words of the edit that follows the condition in the same clause (none when the clause was only
+    the condition and another clause follows). A clause that does not start with a condition, or a condition
+    that nothing follows ("if the sky were green": a wish), comes back as it is.
+    """
+    lower = [w.lower() for w in words]
+    if len(lower) < 3 or lower[0] not in CONDITION_WORDS:
+        return words
+    copula = next((i for i in range(2, len(lower)) if lower[i] in COPULAS), -1)
+    if copula < 0:
+        return words
+    edit_at = next((i for i in range(copula + 1, len(lower)) if lower[i] in EDIT_VERBS), len(lower))
+    if edit_at == len(lower) and last:
+        return words
+    subject = read_phrase(lower[1:copula])
+    if subject.target and not is_picture(subject.target):
+        context.remember(subject.target)
+        context.last_step_local = True
+    return words[edit_at:]
 
 
 def _read_keep(lower: list[str]) -> _Draft | None:

@@ -59,6 +59,15 @@ def test_jsonl_line_that_fails_to_plan_keeps_its_place(capsys, monkeypatch):
     assert answers[1]["steps"][0]["scope"] == "global"
 
 
+def test_jsonl_does_not_print_a_refused_long_request_back_whole(capsys, monkeypatch):
+    long_request = "make the sky blue and " * 50_000  # 1.1 MB on one line
+    code, out, _ = run_cli(capsys, "--jsonl", stdin=long_request + "\nMake it foggy\n", monkeypatch=monkeypatch)
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(answers) == 2 and len(out) < 2_000
+    assert "too long" in answers[0]["error"] and answers[0]["request"].endswith("(1,100,000 characters)")
+    assert answers[1]["request"] == "Make it foggy"
+
+
 @pytest.mark.parametrize("argv", [[], [""], ["   "], ["--json", ""]])
 def test_empty_request_is_one_clear_error_line(capsys, argv):
     code, out, err = run_cli(capsys, *argv)

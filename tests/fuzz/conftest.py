@@ -100,10 +100,13 @@ def figures():
 
 
 # ---------------------------------------------------------------------------------------------- models, cached
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cached_models(tiny_model_cache):
     """EmilieEditor.from_pretrained and Masker.from_pretrained remember what they loaded (successful loads only),
-    so that a hundred cases do not load the tiny models a hundred times. Every check before the load still runs."""
+    so that a hundred cases do not load the tiny models a hundred times. Every check before the load still runs.
+
+    Package scope: the remembering ends with the fuzz suite (the tests after it load models for real; a
+    session-wide cache once made a later test see a stale toy editor instead of its error)."""
     from emilie_agent.editing.pipeline import EmilieEditor
     from emilie_agent.masking.masker import Masker
 
@@ -132,7 +135,7 @@ def cached_models(tiny_model_cache):
 
 
 # ---------------------------------------------------------------------------------------------- the sandbox
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox_template(tmp_path_factory, cached_models) -> Path:
     """The files every case starts from (copied per case)."""
     from emilie_agent.editing.pipeline import EmilieEditor

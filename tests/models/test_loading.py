@@ -154,6 +154,9 @@ def test_a_toy_model_brings_its_recommended_settings(tmp_path, monkeypatch):
     plain = EmilieEditor.from_pretrained(str(tiny_model_dir("instruct-pix2pix")), device="cpu")
     assert plain.recommended_settings == EditSettings() and plain.default_max_side == plain.max_side == 512
 
+    (folder / "emilie_toy.json").write_text(json.dumps({"steps": 0}))
+    with pytest.raises(ModelNotAvailableError, match="emilie_toy.json: steps must be"):
+        EmilieEditor.from_pretrained("toy", device="cpu")
     (folder / "emilie_toy.json").write_text("{not json")
     with pytest.raises(ModelNotAvailableError, match="cannot read"):
         model_defaults(folder)

@@ -279,5 +279,26 @@ def test_small_talk_and_places_on_a_body(planner, request_text, expected):
         assert [(s.scope, s.target) for s in planner.plan(request_text).steps] == expected
 
 
+@pytest.mark.parametrize(
+    "request_text, expected",
+    [
+        # A wish for "a <colour> <thing>" recolours the thing; a wish for something else adds it.
+        ("i want a orange shirt", [("make the shirt orange", L, "shirt")]),
+        ("I'd like a hat on the man", [("add a hat on the man", L, "man")]),
+        # A particle before the object: the object is still the target.
+        ("scale up the tree", [("scale up the tree", L, "tree")]),
+        ("size down the car, then make it red", [("size down the car", L, "car"), ("make the car red", L, "car")]),
+        # A condition is no edit, but it names what "it" is.
+        ("if the sky is grey, make it blue", [("make the sky blue", L, "sky")]),
+        ("when the door is red paint it green", [("paint the door green", L, "door")]),
+    ],
+)
+def test_wishes_particles_and_conditions(planner, request_text, expected):
+    steps = planner.plan(request_text).steps
+    assert [(s.instruction.lower(), s.scope, s.target) for s in steps] == [
+        (text.lower(), scope, target) for text, scope, target in expected
+    ]
+
+
 if __name__ == "__main__":
     score(RulePlanner(), out=sys.stdout)
