@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 from .edit import run_planned
-from .options import add_editor_arguments, add_masker_arguments, add_request_arguments
+from .options import add_editor_arguments, add_masker_arguments, add_request_arguments, resolve_auto_models
 from .terminal import printable
 from ..files import save_picture
-from ..models.loading import TOY_KINDS, TOY_ROOT
 from ..toyworld import demo_scene
 
 DEFAULT_REQUEST = "Make it winter, then paint the door blue and remove the car."
@@ -48,29 +47,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import fetch  # lazy: huggingface_hub only when the demo runs (keeps --help quick)
-
     if args.models == "auto":
-        missing = fetch.missing_from_cache()
-        if not missing:
-            args.models = None
-        elif toy_models_available():
-            print(
-                "emilie-agent demo: the real models are not in the Hugging Face cache "
-                f"({', '.join(missing)}); running on the TOY models (trained on synthetic scenes, 64 px). "
-                "Get the real ones with `emilie-agent fetch --all` (needs network).",
-                file=sys.stderr,
-            )
-            args.models = "toy"
-        else:
-            print(
-                "emilie-agent demo: the real models are not in the Hugging Face cache "
-                f"({', '.join(missing)}) and the toy models are not built (python tools/train_toy.py); running "
-                "on TINY RANDOM models instead, so the pictures will be noise (worked at 128 px). Fetch the "
-                "weights with `emilie-agent fetch --all` (needs network) for real edits.",
-                file=sys.stderr,
-            )
-            args.models = "tiny"
+        args.models = resolve_auto_models("demo")
+        if args.models == "tiny":
             # Random detector weights score low: with zero thresholds local steps find something to edit.
             args.box_threshold = args.text_threshold = 0.0
             # The tiny UNet works on a latent half the picture's size (not an eighth): keep it small and quick.
@@ -92,7 +71,3 @@ def run(args: argparse.Namespace) -> int:
     args.output = args.output if not args.output.strip() else str(output)
     return run_planned(args)
 
-
-def toy_models_available() -> bool:
-    """Whether the toy models (editor, detector, segmenter) are in the package."""
-    return all((TOY_ROOT / kind).is_dir() and any((TOY_ROOT / kind).iterdir()) for kind in TOY_KINDS)

@@ -14,7 +14,6 @@ folder choose. Needs the extra: ``pip install "emilie-agent[mcp]"``.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 
 from .options import (
@@ -22,8 +21,11 @@ from .options import (
     add_masker_arguments,
     add_planner_arguments,
     edit_settings,
+    is_loopback,
     masker_options,
     planner,
+    resolve_auto_models,
+    url_host,
 )
 from ..errors import EmilieError, InvalidRequestError
 
@@ -85,19 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_image_side < 16:
         raise InvalidRequestError(f"--max-image-side must be at least 16, not {args.max_image_side}")
     if args.models == "auto":
-        from ..models import fetch  # lazy: huggingface_hub only to look at the cache
-
-        missing = fetch.missing_from_cache()
-        if missing:
-            print(
-                f"emilie-agent mcp: the real models are not in the Hugging Face cache ({', '.join(missing)}); "
-                "serving the TOY models (trained on synthetic scenes, 64 px). Get the real ones with "
-                "`emilie-agent fetch --all`.",
-                file=sys.stderr,
-            )
-            args.models = "toy"
-        else:
-            args.models = None
+        args.models = resolve_auto_models("mcp")
     # Every option is checked now, before the server starts (the models load on the first edit).
     edit_settings(args)
     masking = masker_options(args)
@@ -119,25 +109,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.http:
         server.run()
         return 0
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"emilie-agent mcp: warning: serving on {args.host}, reachable from other machines, without "
             "authentication: anyone who can reach it can read and write pictures as you",
             file=sys.stderr,
         )
-    print(f"emilie-agent mcp: serving http://{_url_host(args.host)}:{args.port}/mcp", file=sys.stderr, flush=True)
+    print(f"emilie-agent mcp: serving http://{url_host(args.host)}:{args.port}/mcp", file=sys.stderr, flush=True)
     server.run("streamable-http", host=args.host, port=args.port)
     return 0
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -8,6 +8,7 @@ and the :class:`EditingAgent` options of a planned request. The library never se
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ..images import MAX_MAX_SIDE, MIN_MAX_SIDE, check_max_side
 from ..masking.granularity import GRANULARITIES
 from ..masking.masker import Masker
 from ..masking.options import BACKENDS, DEFAULT_DETECTOR, DEFAULT_SEGMENTER, MaskerOptions
+from ..models.loading import TOY_KINDS, TOY_ROOT
 from ..planning.planner import PLANNER_KINDS, Planner, make_planner
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -302,3 +304,46 @@ def session_from_args(args: argparse.Namespace, editor, *, loaded=None):
             file=sys.stderr,
         )
     return session
+
+
+# ------------------------------------------------------------------------------------------ --models auto
+def toy_models_available() -> bool:
+    """Whether the toy models (editor, detector, segmenter) are in the package."""
+    return all((TOY_ROOT / kind).is_dir() and any((TOY_ROOT / kind).iterdir()) for kind in TOY_KINDS)
+
+
+def resolve_auto_models(verb: str) -> str | None:
+    """What ``--models auto`` means here, said in one line when it is not the real models.
+
+    The real models when they are in the Hugging Face cache (None: the defaults), else the toy models shipped in
+    the package ("toy"), else tiny random ones ("tiny": wiring only, the pictures are noise).
+    """
+    from ..models import fetch  # lazy: huggingface_hub only to look at the cache (keeps --help quick)
+
+    missing = fetch.missing_from_cache()
+    if not missing:
+        return None
+    where = f"emilie-agent {verb}: the real models are not in the Hugging Face cache ({', '.join(missing)})"
+    get_them = "Get the real ones with `emilie-agent fetch --all` (needs network)."
+    if toy_models_available():
+        print(f"{where}; using the TOY models (trained on synthetic scenes, 64 px). {get_them}", file=sys.stderr)
+        return "toy"
+    print(f"{where} and the toy models are not built (python tools/train_toy.py); using TINY RANDOM models instead, "
+          f"so the pictures will be noise. {get_them}", file=sys.stderr)
+    return "tiny"
+
+
+# ---------------------------------------------------------------------------------------------- servers
+def is_loopback(host: str) -> bool:
+    """Whether a server bound to ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host(host: str) -> str:
+    """``host`` as it is written in a URL (IPv6 addresses in brackets)."""
+    return f"[{host}]" if ":" in host else host

@@ -14,7 +14,6 @@ login). Needs the extra: ``pip install "emilie-agent[ui]"``.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 import tempfile
@@ -24,8 +23,11 @@ from .options import (
     add_masker_arguments,
     add_planner_arguments,
     edit_settings,
+    is_loopback,
     masker_options,
     planner,
+    resolve_auto_models,
+    url_host,
 )
 from ..errors import EmilieError, InvalidRequestError
 
@@ -84,19 +86,7 @@ def run(args: argparse.Namespace) -> int:
            if value is not None}
     )
     if args.models == "auto":
-        from ..models import fetch  # lazy: huggingface_hub only to look at the cache
-
-        missing = fetch.missing_from_cache()
-        if missing:
-            print(
-                f"emilie-agent ui: the real models are not in the Hugging Face cache ({', '.join(missing)}); "
-                "using the TOY models (trained on synthetic scenes, 64 px). Get the real ones with "
-                "`emilie-agent fetch --all`.",
-                file=sys.stderr,
-            )
-            args.models = "toy"
-        else:
-            args.models = None
+        args.models = resolve_auto_models("ui")
     # Every option is checked now, before the server starts (the models load on the first picture).
     edit_settings(args)
     service = EditingService(
@@ -112,25 +102,13 @@ def run(args: argparse.Namespace) -> int:
     files_dir = tempfile.mkdtemp(prefix="emilie-ui-")
     app = build_app(service, files_dir=files_dir, limits=limits)
     print(f"emilie-agent ui: sessions in {service.store.root}", file=sys.stderr)
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"emilie-agent ui: warning: serving on {args.host}, reachable from other machines, without a login: "
             "anyone who can reach it can open and edit pictures here",
             file=sys.stderr,
         )
-    print(f"emilie-agent ui: serving http://{_url_host(args.host)}:{args.port}/", file=sys.stderr, flush=True)
+    print(f"emilie-agent ui: serving http://{url_host(args.host)}:{args.port}/", file=sys.stderr, flush=True)
     launch(app, host=args.host, port=args.port, files_dir=files_dir, limits=limits)
     return 0
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 
 from emilie_agent.agent.request import write_contact_sheet
-from emilie_agent.cli import demo
+from emilie_agent.cli import demo, options
 from emilie_agent.cli.main import main
 from emilie_agent.editing.session import EditSession
 from emilie_agent.models import fetch
@@ -13,7 +13,7 @@ from emilie_agent.models import fetch
 
 def test_without_real_weights_the_demo_says_so_and_picks_the_toy_models(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(fetch, "missing_from_cache", lambda: ["timbrooks/instruct-pix2pix"])
-    monkeypatch.setattr(demo, "toy_models_available", lambda: True)
+    monkeypatch.setattr(options, "toy_models_available", lambda: True)
     seen = {}
     monkeypatch.setattr(demo, "run_planned", lambda args: seen.update(vars(args)) or 0)
     assert main(["demo", "-o", str(tmp_path / "demo")]) == 0
@@ -27,7 +27,7 @@ def test_without_real_or_toy_weights_the_demo_says_so_and_runs_the_whole_job_on_
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setattr(fetch, "missing_from_cache", lambda: ["timbrooks/instruct-pix2pix"])
-    monkeypatch.setattr(demo, "toy_models_available", lambda: False)
+    monkeypatch.setattr(options, "toy_models_available", lambda: False)
     out = tmp_path / "demo"
     assert main(["demo", "-o", str(out), "--steps", "1", "--quiet", "--device", "cpu"]) == 0
     captured = capsys.readouterr()
@@ -47,3 +47,16 @@ def test_without_real_or_toy_weights_the_demo_says_so_and_runs_the_whole_job_on_
     assert write_contact_sheet(session, tmp_path / "expected.png") == 4
     assert np.array_equal(np.asarray(sheet), np.asarray(Image.open(tmp_path / "expected.png")))
 
+
+
+def test_models_auto_is_real_then_toy_then_tiny_and_says_which(monkeypatch, capsys):
+    monkeypatch.setattr(fetch, "missing_from_cache", lambda: [])
+    assert options.resolve_auto_models("ui") is None and capsys.readouterr().err == ""
+    monkeypatch.setattr(fetch, "missing_from_cache", lambda: ["timbrooks/instruct-pix2pix"])
+    monkeypatch.setattr(options, "toy_models_available", lambda: True)
+    assert options.resolve_auto_models("mcp") == "toy"
+    err = capsys.readouterr().err
+    assert err.startswith("emilie-agent mcp: the real models are not in the Hugging Face cache (timbrooks/")
+    assert "TOY models" in err and err.count("\n") == 1
+    monkeypatch.setattr(options, "toy_models_available", lambda: False)
+    assert options.resolve_auto_models("ui") == "tiny" and "TINY RANDOM" in capsys.readouterr().err
