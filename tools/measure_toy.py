@@ -46,7 +46,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable, Iterable, Sequence  # noqa: E402
+from typing import Any, Iterable, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -55,9 +55,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from emilie_agent.toyworld import COLOURS, GLOBAL_KINDS, KINDS, Edit, apply, render, sample_chain, sample_pair  # noqa: E402
+from emilie_agent.toyworld import COLOURS, GLOBAL_KINDS, KINDS, render, sample_chain, sample_pair  # noqa: E402
 from emilie_agent.toyworld.dataset import Pair  # noqa: E402
-from emilie_agent.toyworld.draw import mask_of, names_for  # noqa: E402
+from emilie_agent.toyworld.draw import names_for  # noqa: E402
+from emilie_agent.evaluation import metrics  # noqa: E402
+from emilie_agent.evaluation.success import (  # noqa: E402  the success rules, shared with `emilie-agent eval`
+    MARGIN, REGION_MARGIN_PX, closer_success, nearest_colour, recolour_reference, success_region,
+)
 
 warnings.filterwarnings("ignore", message=".*torchvision.*")
 warnings.filterwarnings("ignore", message=".*fast image processor.*")
@@ -65,8 +69,7 @@ warnings.filterwarnings("ignore", message=".*use_fast.*")
 warnings.filterwarnings("ignore", message=".*text_labels.*")
 
 SPLIT = "heldout"
-DILATE_PX = 2  # the untouched area is outside the true mask dilated by this many pixels (square)
-MARGIN = 0.25  # "closer to the truth than the source by >= 25% of the source-truth distance"
+DILATE_PX = REGION_MARGIN_PX  # the untouched area is outside the true mask dilated by this many pixels (square)
 IOU_HIT = 0.5
 MIN_OBJECT_PIXELS = 6  # objects smaller than this (occluded, clipped) are not asked about
 DETECT_NOUNS = ("house", "roof", "door", "window", "walls", "tree", "person", "man", "woman", "shirt", "hat", "car",
@@ -141,17 +144,7 @@ def l1(a, b, region: np.ndarray | None = None) -> float | None:
 
 
 def dilate(mask: np.ndarray, px: int = DILATE_PX) -> np.ndarray:
-    """Binary dilation by ``px`` pixels with a square ((2 px + 1)^2) neighbourhood."""
-    mask = np.asarray(mask, bool)
-    if px <= 0:
-        return mask.copy()
-    h, w = mask.shape
-    padded = np.pad(mask, px)
-    out = np.zeros_like(mask)
-    for dy in range(2 * px + 1):
-        for dx in range(2 * px + 1):
-            out |= padded[dy:dy + h, dx:dx + w]
-    return out
+    return metrics.dilate(mask, px)
 
 
 def untouched_region(mask: np.ndarray, px: int = DILATE_PX) -> np.ndarray:
@@ -172,54 +165,12 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def nearest_colour(rgb: Sequence[float], candidates: dict[str, Sequence[float]]) -> str:
-    """The name of the candidate colour nearest to ``rgb`` (Euclidean in RGB)."""
-    rgb = np.asarray(rgb, np.float64)
-    return min(candidates, key=lambda name: float(np.sum((np.asarray(candidates[name], np.float64) - rgb) ** 2)))
-
-
-def closer_success(output, source, target, region: np.ndarray | None = None, margin: float = MARGIN) -> bool:
-    """The output is closer to the truth than the source by >= ``margin`` of the source-truth distance."""
-    gap = l1(source, target, region)
-    err = l1(output, target, region)
-    if gap is None or err is None or gap <= 0:
-        return False
-    return err <= (1.0 - margin) * gap
-
-
-def pair_size(pair: Pair) -> tuple[int, int]:
-    return pair.source.size
-
-
-def recolour_reference(pair: Pair) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The object's paintable pixels after the edit, and each colour's mean over them as rendered in this scene."""
-    size = pair_size(pair)
-    _, masks_after, _ = render(pair.after, size)
-    object_mask = mask_of(pair.after, masks_after, pair.noun)
-    renders = {}
-    for name in COLOURS:
-        picture, _, _ = render(apply(pair.before, Edit("recolour", pair.noun, name)), size)
-        renders[name] = as_array(picture)
-    stack = np.stack(list(renders.values()))
-    paintable = object_mask & (stack.std(0).max(-1) > 0)
-    if not paintable.any():
-        paintable = object_mask
-    if not paintable.any():  # the object is not visible at all: fall back to the true change mask
-        paintable = np.asarray(pair.mask, bool)
-    return paintable, {name: arr[paintable].mean(0) for name, arr in renders.items()}
-
-
 def recolour_success(output, pair: Pair, reference=None) -> tuple[bool, bool]:
     """(success against the colours as rendered in the scene, success against the plain COLOURS RGB)."""
     paintable, candidates = reference if reference is not None else recolour_reference(pair)
     mean = as_array(output)[paintable].mean(0)
     asked = pair.edit.value
     return nearest_colour(mean, candidates) == asked, nearest_colour(mean, COLOURS) == asked
-
-
-def success_region(pair: Pair) -> np.ndarray | None:
-    """Where the closer-to-the-truth rule is measured: the whole picture (global), else the dilated true mask."""
-    return None if pair.kind in GLOBAL_KINDS else dilate(pair.mask)
 
 
 def changed_region(pair: Pair) -> np.ndarray:

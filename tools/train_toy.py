@@ -42,6 +42,7 @@ from emilie_agent.toyworld import (  # noqa: E402
 )
 from emilie_agent.toyworld.draw import names_for  # noqa: E402
 from emilie_agent.toyworld.edits import apply  # noqa: E402
+from emilie_agent.testing.tiny_editor import bytes_to_unicode  # noqa: E402  CLIP's byte table, as the tiny models use it
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -245,7 +246,6 @@ def stage_vae(args) -> dict:
     torch.manual_seed(args.seed)
     vae = build_vae()
     log(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M params, {steps} steps")
-    crop_until = int(steps * 0.9)
 
     def loss_fn(step):
         rng = step_rng(args.seed, "vae", step)
@@ -281,19 +281,6 @@ def stage_vae(args) -> dict:
 
 
 # ============================================================================================ editor
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2 / CLIP's byte -> printable character table."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) + list(range(ord("\xae"), ord("\xff") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs]))
-
-
 def build_clip_tokenizer():
     """A word-level CLIPTokenizer: every byte char alone and word-final, plus every toy word as one token.
 
@@ -301,7 +288,7 @@ def build_clip_tokenizer():
     far) gets stuck, so words added earlier keep their tokenization (appended merges have the lowest priority).
     """
     from transformers import CLIPTokenizer
-    chars = list(_bytes_to_unicode().values())
+    chars = list(bytes_to_unicode().values())
     vocab: dict[str, int] = {}
     for token in chars + [c + "</w>" for c in chars]:
         vocab.setdefault(token, len(vocab))
