@@ -131,7 +131,9 @@ class EditingAgent:
             raise ValueError(f"on_missing must be 'skip' or 'stop', not {on_missing!r}")
         self.session = session
         self.planner = planner if planner is not None else RulePlanner()
-        self.settings = settings or EditSettings(preserve="exact")
+        # Default: the editor's recommended settings (a toy model's guidance travels with it), exact preservation.
+        recommended = getattr(session.editor, "recommended_settings", None) or EditSettings()
+        self.settings = settings or recommended.replace(preserve="exact")
         self.on_missing = on_missing
         self.autosave_dir = session_folder(autosave_dir) if autosave_dir is not None else None
         self._replace_pending = bool(replace_session)  # the first autosave may replace another session

@@ -13,7 +13,11 @@
 * optionally preserve exactly what lies outside the mask (our extension, as Blended Latent Diffusion): at
   every step the latent outside ``m`` is replaced by the source latent noised to the same level, and
   :meth:`EmilieEditor.edit` composites the output so that pixels outside the feathered mask are the previous
-  picture's pixels.
+  picture's pixels;
+* with exact preservation, optionally sample a local turn on the latent crop around the mask only
+  (``local_region="crop"``): outside the mask the latent is overwritten at every step anyway, so the UNet's cost
+  follows the mask's size, not the picture's. The crop (mask + a context margin) is pasted back into the full
+  latent, which is what the next turn carries.
 
 Loading, saving, moving between devices, CPU offload, progress bars and step callbacks are diffusers'
 (``DiffusionPipeline``); this module adds the loop and the names ``tiny`` / ``toy``.
@@ -47,6 +51,7 @@ from .settings import (
     DEFAULT_MODEL,
     SCHEDULERS,
     EditSettings,
+    LocalRegion,
     Preserve,
     as_settings,
     check_scheduler_available,
@@ -85,6 +90,8 @@ class EmilieEditorOutput(BaseOutput):
 
     images: list[PIL.Image.Image] | np.ndarray | torch.Tensor  # output_type="latent": z0, in scaled latent space
     image_latents: torch.Tensor  # z0 / scaling_factor: the unscaled latent the next turn conditions on
+    # The latent rows and columns (top, bottom, left, right) that were sampled; None: the whole latent.
+    region: tuple[int, int, int, int] | None = None
 
 
 @dataclass
@@ -280,6 +287,8 @@ class EmilieEditor(DiffusionPipeline):
         image_latents: torch.Tensor | None = None,
         mask: np.ndarray | torch.Tensor | None = None,
         preserve: Preserve = "guided",
+        local_region: LocalRegion = "full",
+        crop_margin: int = 32,
         num_inference_steps: int = 20,
         guidance_scale: float = 7.5,
         image_guidance_scale: float = 1.5,
@@ -301,6 +310,11 @@ class EmilieEditor(DiffusionPipeline):
                 (area-averaged to the latent's); None: everywhere, i.e. InstructPix2Pix.
             preserve: "guided" (the paper: the mask modulates the text guidance only) or "exact" (also keep the
                 latent outside the mask: the source noised to each step's level, the source itself at the end).
+            local_region: with ``preserve="exact"`` and a mask, "crop" samples only the latent around the mask
+                plus ``crop_margin`` pixels of context (rounded up to whole latent cells, the crop's sides to
+                multiples the UNet can halve down), then pastes it back; outside the crop the result is the
+                source latent, as in "full". The noise is drawn at full size and cropped, so the seed means the
+                same. Ignored (the whole latent) for guided or global calls.
             guidance_scale, image_guidance_scale: s_T and s_I above.
             scheduler: a SCHEDULERS name to sample with; None: ``self.scheduler``.
             generator: the sampling noise, drawn as diffusers' InstructPix2Pix pipeline draws it; exact
@@ -308,7 +322,8 @@ class EmilieEditor(DiffusionPipeline):
             output_type: "pil", "np", "pt" or "latent" (z0 in scaled latent space, not decoded).
             callback_on_step_end: called after every step as in diffusers, ``(pipe, step, timestep, tensors)``
                 with the tensors named in ``callback_on_step_end_tensor_inputs`` (from ``latents``,
-                ``prompt_embeds``, ``image_latents``, ``mask``); the dict it returns replaces them.
+                ``prompt_embeds``, ``image_latents``, ``mask``); the dict it returns replaces them. In crop
+                mode they are the crop's.
 
         Returns:
             :class:`EmilieEditorOutput` (``images``, ``image_latents`` = z0 / scaling_factor), or the tuple
@@ -323,6 +338,8 @@ class EmilieEditor(DiffusionPipeline):
             )
         if preserve not in ("guided", "exact"):
             raise ValueError(f"preserve must be 'guided' or 'exact', not {preserve!r}")
+        if local_region not in ("full", "crop"):
+            raise ValueError(f"local_region must be 'full' or 'crop', not {local_region!r}")
         device, dtype = self._execution_device, self.unet.dtype
         sampler = self.get_scheduler(scheduler)
         try:
@@ -338,29 +355,38 @@ class EmilieEditor(DiffusionPipeline):
             if image is None:
                 raise ValueError("give the picture to edit (image=) or the latent to condition on (image_latents=)")
             image_latents = self.encode_picture(image)
-        source = image_latents.to(device, dtype)
-        # Branches: (text, image), (no text, image), (no text, no image).
-        branch_latents = torch.cat([source, source, torch.zeros_like(source)])
+        full_source = image_latents.to(device, dtype)
 
-        # 3. The mask at latent resolution; none means everywhere.
-        latent_hw = tuple(source.shape[-2:])
+        # 3. The mask at latent resolution; none means everywhere. In crop mode, the part of the latent sampled.
+        latent_hw = tuple(full_source.shape[-2:])
+        region = None
         if mask is None:
             m = torch.ones((1, 1) + latent_hw, device=device, dtype=dtype)
         else:
-            m = self.latent_mask(mask, latent_hw).to(device, dtype)
+            m = self.latent_mask(mask, latent_hw)
+            if preserve == "exact" and local_region == "crop":
+                region = latent_crop(m, -(-int(crop_margin) // self.vae_scale_factor), self.unet_size_multiple)
+            m = m.to(device, dtype)
+        inside = (Ellipsis,) if region is None else (Ellipsis, slice(*region[:2]), slice(*region[2:]))
+        source, m = full_source[inside], m[inside]
+        # Branches: (text, image), (no text, image), (no text, no image).
+        branch_latents = torch.cat([source, source, torch.zeros_like(source)])
 
         # 4. Timesteps and the initial noise, drawn from the generator in diffusers' order.
         sampler.set_timesteps(num_inference_steps, device=device)
         timesteps = sampler.timesteps
         self._num_timesteps = len(timesteps)
-        latents = randn_tensor(source.shape, generator=generator, device=device, dtype=dtype)
+        # Drawn at full size (and cropped) so that a seed gives the same noise in both modes.
+        latents = randn_tensor(full_source.shape, generator=generator, device=device, dtype=dtype)[inside]
         latents = latents * sampler.init_noise_sigma
         step_kwargs = _step_kwargs(sampler, generator)
         if preserve == "exact":
-            known_latent = source * self.vae.config.scaling_factor  # "unchanged", in the loop's scaled space
+            full_known = full_source * self.vae.config.scaling_factor  # "unchanged", in the loop's scaled space
+            known_latent = full_known[inside]
             blend_noise = randn_tensor(
-                known_latent.shape, generator=_blend_generator(generator), device=device, dtype=dtype
-            )
+                full_known.shape, generator=_blend_generator(generator), device=device, dtype=dtype
+            )[inside]
+            levels = noise_levels(sampler, timesteps, dtype)
 
         # 5. The loop: modulated 3-way guidance, then (exact) the source put back outside the mask.
         with self.progress_bar(total=len(timesteps)) as progress:
@@ -382,7 +408,8 @@ class EmilieEditor(DiffusionPipeline):
                     # Outside m the latent is the source at the noise level the next step expects; after the
                     # last step that is the source itself.
                     if i + 1 < len(timesteps):
-                        known = sampler.add_noise(known_latent, blend_noise, timesteps[i + 1 : i + 2])
+                        a, b = levels[i + 1]  # sampler.add_noise(known_latent, blend_noise, timesteps[i + 1])
+                        known = a * known_latent + b * blend_noise
                     else:
                         known = known_latent
                     latents = m * latents + (1 - m) * known
@@ -397,6 +424,10 @@ class EmilieEditor(DiffusionPipeline):
                     m = changed.pop("mask", m)
                 progress.update()
 
+        if region is not None:  # the crop back into the source latent (all of the latent outside the crop)
+            pasted = full_known.clone()
+            pasted[inside] = latents
+            latents = pasted
         if not torch.isfinite(latents).all():
             self.maybe_free_model_hooks()
             raise EditFailedError(
@@ -414,7 +445,12 @@ class EmilieEditor(DiffusionPipeline):
         self.maybe_free_model_hooks()
         if not return_dict:
             return images, next_latents
-        return EmilieEditorOutput(images=images, image_latents=next_latents)
+        return EmilieEditorOutput(images=images, image_latents=next_latents, region=region)
+
+    @property
+    def unet_size_multiple(self) -> int:
+        """What a latent's sides should be multiples of for the UNet to halve them down without remainders."""
+        return 2 ** (len(self.unet.config.block_out_channels) - 1)
 
     # ------------------------------------------------------------------ one turn, for a session
     def edit(
@@ -432,9 +468,9 @@ class EmilieEditor(DiffusionPipeline):
         ``image_latent`` None means the picture is encoded (a first turn, or ``latent_mode="reencode"``, which
         the session decides). ``mask`` is at the picture's size (1 = may change); None means the whole picture.
         ``callback(done, total)`` is called after every step. Bad input raises the package's errors before any
-        work is done.
+        work is done. ``settings`` None: the model's recommended settings (``recommended_settings``).
         """
-        settings = as_settings(settings)
+        settings = as_settings(settings, self.recommended_settings)
         instruction = require_text(instruction, "instruction", "'make it snow'")
         picture = load_image(picture)
         size = picture.size
@@ -453,26 +489,35 @@ class EmilieEditor(DiffusionPipeline):
             callback(step + 1, pipe.num_timesteps)
             return {}
 
+        feather = settings.feather
+        if feather is None:  # one latent cell, in picture pixels
+            feather = self.vae_scale_factor * max(size) / max(work)
+        cropped = settings.preserve == "exact" and pixel_mask is not None and settings.local_region == "crop"
         output = self(
             instruction,
             picture,
             image_latents=image_latent,
             mask=pixel_mask,
             preserve=settings.preserve,
+            local_region=settings.local_region,
+            crop_margin=settings.crop_margin,
             num_inference_steps=settings.steps,
             guidance_scale=settings.text_scale,
             image_guidance_scale=settings.image_scale,
             scheduler=settings.scheduler,
             generator=self.make_generator(settings.seed),
             callback_on_step_end=report if callback is not None else None,
+            output_type="latent" if cropped else "pil",
         )
-        edited = output.images[0]
+        if cropped:
+            # Only the sampled crop changed: decode it (plus room for the feathered edge) into the picture.
+            edited = self.decode_region(output.images, output.region, picture.resize(work, PIL.Image.LANCZOS),
+                                        feather * max(work) / max(size))
+        else:
+            edited = output.images[0]
         if edited.size != size:
             edited = edited.resize(size, PIL.Image.LANCZOS)
         if settings.preserve == "exact" and pixel_mask is not None:
-            feather = settings.feather
-            if feather is None:  # one latent cell, in picture pixels
-                feather = self.vae_scale_factor * max(size) / max(work)
             edited = composite(picture, edited, pixel_mask, feather)
         return EditResult(
             picture=edited,
@@ -480,10 +525,82 @@ class EmilieEditor(DiffusionPipeline):
             mask=pixel_mask,
         )
 
+    @_one_at_a_time
+    @torch.no_grad()
+    def decode_region(
+        self,
+        latents: torch.Tensor,
+        region: tuple[int, int, int, int] | None,
+        picture: PIL.Image.Image,
+        feather: float = 0.0,
+    ) -> PIL.Image.Image:
+        """``picture`` (at working size) with the latent's ``region`` decoded over it; None: the whole latent.
+
+        The region is widened by room for a composite's feathered edge (3 x ``feather`` working pixels) and
+        two latent cells of context for the decoder, so that the pixels a composite takes from the edit are
+        decoded ones; the rest of the picture is ``picture``'s.
+        """
+        h, w = latents.shape[-2:]
+        if region is None:
+            top, bottom, left, right = 0, h, 0, w
+        else:
+            room = 2 + int(np.ceil(3 * feather / self.vae_scale_factor))
+            top, bottom = max(region[0] - room, 0), min(region[1] + room, h)
+            left, right = max(region[2] - room, 0), min(region[3] + room, w)
+        part = latents[..., top:bottom, left:right] / self.vae.config.scaling_factor
+        decoded = self.vae.decode(part.to(self.vae.dtype), return_dict=False)[0]
+        pixels = self.image_processor.postprocess(decoded, output_type="pil")[0]
+        self.maybe_free_model_hooks()
+        out = picture.convert("RGB").copy()
+        out.paste(pixels, (left * self.vae_scale_factor, top * self.vae_scale_factor))
+        return out
+
     def make_generator(self, seed: int) -> torch.Generator:
         """The generator a seed means, on the device the loop runs on (MPS draws on the CPU)."""
         device = self._execution_device
         return torch.Generator(device="cpu" if device.type == "mps" else device).manual_seed(seed)
+
+
+def latent_crop(mask: torch.Tensor, margin: int, multiple: int) -> tuple[int, int, int, int] | None:
+    """The latent rows and columns (top, bottom, left, right) to sample for a (1, 1, h, w) mask; None: all.
+
+    The smallest box holding every cell the mask touches, widened by ``margin`` cells of context on each side
+    and to sides that are multiples of ``multiple`` (kept inside the latent, shifted inwards at its edges).
+    """
+    h, w = mask.shape[-2:]
+    touched = mask.reshape(h, w) > 0
+    rows = torch.nonzero(touched.any(dim=1)).flatten().tolist()
+    cols = torch.nonzero(touched.any(dim=0)).flatten().tolist()
+    if not rows:
+        return None
+
+    def span(first: int, last: int, size: int) -> tuple[int, int]:
+        lo, hi = max(first - margin, 0), min(last + 1 + margin, size)
+        length = min(size, -(-(hi - lo) // multiple) * multiple)
+        lo = min(lo, size - length)
+        return lo, lo + length
+
+    top, bottom = span(rows[0], rows[-1], h)
+    left, right = span(cols[0], cols[-1], w)
+    if (top, bottom, left, right) == (0, h, 0, w):
+        return None
+    return top, bottom, left, right
+
+
+def noise_levels(sampler, timesteps: torch.Tensor, dtype: torch.dtype) -> list[tuple[float, float]]:
+    """``(a, b)`` per timestep such that ``sampler.add_noise(x, noise, t) == a * x + b * noise``, in ``dtype``.
+
+    Every diffusers scheduler's ``add_noise`` is that linear map. Asking it on the CPU, once, before the loop
+    keeps its look-ups (a ``.nonzero().item()`` and a copy of the schedule per call) out of the loop, where on
+    an accelerator each is a device-to-host sync. The scalars are the very values ``add_noise`` multiplies by
+    (rounded to ``dtype``), so the result is the same.
+    """
+    one, zero = torch.ones(1, dtype=dtype), torch.zeros(1, dtype=dtype)
+    levels = []
+    for t in timesteps.detach().to("cpu"):
+        t = t.reshape(1)
+        levels.append((float(sampler.add_noise(one, zero, t)), float(sampler.add_noise(zero, one, t))))
+    return levels
 
 
 def _blend_generator(generator: torch.Generator | None) -> torch.Generator:

@@ -136,7 +136,7 @@ class EditSession:
         with the turn (and saved): why it was asked for.
         """
         editor = self._need_editor()
-        settings = as_settings(settings)  # None: the defaults; a wrong type: one clear error
+        settings = as_settings(settings, editor.recommended_settings)  # None: the model's; a wrong type: refused
         base = self.current
         result = editor.edit(
             base.picture,

@@ -16,6 +16,8 @@ from ..errors import InvalidRequestError, shown
 DEFAULT_MODEL = "timbrooks/instruct-pix2pix"  # the InstructPix2Pix weights the editor loads by default
 Preserve = Literal["guided", "exact"]
 LatentMode = Literal["carry", "reencode"]
+LocalRegion = Literal["full", "crop"]
+MAX_CROP_MARGIN = 4096  # pixels; any margin past the picture's own size means the whole picture
 
 # Scheduler names a user can pick; each is built from the model's own scheduler config.
 SCHEDULERS = {
@@ -55,6 +57,12 @@ class EditSettings(BaseModel):
     # What the next turn conditions on: "carry" = this turn's denoised latent z0 / scaling_factor (the paper);
     # "reencode" = the VAE encoding of this turn's decoded picture (the InstructPix2Pix baseline).
     latent_mode: LatentMode = "carry"
+    # Where a local turn with exact preservation samples: "full" = the whole latent; "crop" = only the latent
+    # around the mask plus ``crop_margin`` pixels (at the working size) of context, pasted back afterwards.
+    # Everything outside the mask is overwritten at every step anyway, so a small mask costs a small crop.
+    # Global and guided turns always sample the whole latent.
+    local_region: LocalRegion = "full"
+    crop_margin: int = 32
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -101,6 +109,20 @@ class EditSettings(BaseModel):
             raise ValueError(f"latent_mode must be 'carry' or 'reencode', not {_short(value)}")
         return value
 
+    @field_validator("local_region", mode="before")
+    @classmethod
+    def _local_region(cls, value: Any) -> str:
+        if not isinstance(value, str) or value not in ("full", "crop"):
+            raise ValueError(f"local_region must be 'full' or 'crop', not {_short(value)}")
+        return value
+
+    @field_validator("crop_margin", mode="before")
+    @classmethod
+    def _crop_margin(cls, value: Any) -> int:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 0 <= value <= MAX_CROP_MARGIN:
+            raise ValueError(f"crop_margin must be a whole number of pixels from 0 to {MAX_CROP_MARGIN}, not {_short(value)}")
+        return int(value)
+
     @field_validator("scheduler", mode="before")
     @classmethod
     def _scheduler(cls, value: Any) -> str | None:
@@ -144,10 +166,11 @@ def check_scheduler_available(class_name: str, name: str | None = None) -> None:
         )
 
 
-def as_settings(value: Any) -> "EditSettings":
-    """``value`` as EditSettings: None gives the defaults, a dict is validated; anything else is refused."""
+def as_settings(value: Any, defaults: "EditSettings | None" = None) -> "EditSettings":
+    """``value`` as EditSettings: None gives ``defaults`` (a model's recommended settings; else the package's
+    defaults), a dict is validated; anything else is refused."""
     if value is None:
-        return EditSettings()
+        return defaults if defaults is not None else EditSettings()
     if isinstance(value, EditSettings):
         return value
     if isinstance(value, dict):

@@ -288,3 +288,17 @@ def test_latent_mode_says_what_the_next_turn_conditions_on(session, tiny_editor,
     assert (carried.settings.latent_mode, reencoded.settings.latent_mode) == ("carry", "reencode")
     loaded = EditSession.load(session.save(tmp_path / "s"))
     assert loaded.turns[reencoded.id].settings.latent_mode == "reencode"
+
+
+def test_without_settings_a_turn_uses_the_models_recommended_settings(tiny_model_cache, picture, monkeypatch):
+    from emilie_agent.agent.agent import EditingAgent
+    from emilie_agent.editing.pipeline import EmilieEditor
+
+    editor = EmilieEditor.from_pretrained("tiny", device="cpu")
+    editor.recommended_settings = EditSettings(steps=2, text_scale=3.0, image_scale=1.25)
+    session = EditSession.start(editor, picture)
+    assert session.edit("make it snow").settings == editor.recommended_settings
+    given = EditSettings(steps=1)
+    assert session.edit("make it snow", settings=given).settings == given
+    agent = EditingAgent(session, masker=lambda: None)
+    assert agent.settings == editor.recommended_settings.replace(preserve="exact")
