@@ -53,7 +53,7 @@ warnings.filterwarnings("ignore", message=".*fast image processor.*")
 warnings.filterwarnings("ignore", message=".*use_fast.*")
 
 STAGES = ("vae", "editor", "detector", "segmenter")
-DEFAULT_STEPS = {"vae": 2000, "editor": 3200, "detector": 4000, "segmenter": 3000}
+DEFAULT_STEPS = {"vae": 2000, "editor": 8000, "detector": 13000, "segmenter": 4600}
 EDITOR_SIZE = 64
 DETECT_SIDE = 128  # the detector's shortest picture side
 SAM_SIDE = 128  # the segmenter's input side

@@ -12,13 +12,19 @@ from PIL import Image, ImageFilter
 from ..images import mask_to_image
 
 
-def composite(before: Image.Image, after: Image.Image, mask: np.ndarray, feather: float) -> Image.Image:
-    """``after`` inside the feathered mask, ``before`` bit for bit wherever the feathered mask is 0."""
+def feathered_mask(mask: np.ndarray, feather: float) -> np.ndarray:
+    """The composite's 8-bit alpha: the mask widened by a Gaussian feather of ``feather`` pixels (0 = untouched)."""
     mask8 = mask_to_image(mask)
     alpha8 = np.asarray(mask8)
     if feather > 0:
         # Feathering only widens the mask (max with the blur), so every pixel the mask allows stays editable.
         alpha8 = np.maximum(alpha8, np.asarray(mask8.filter(ImageFilter.GaussianBlur(feather))))
+    return alpha8
+
+
+def composite(before: Image.Image, after: Image.Image, mask: np.ndarray, feather: float) -> Image.Image:
+    """``after`` inside the feathered mask, ``before`` bit for bit wherever the feathered mask is 0."""
+    alpha8 = feathered_mask(mask, feather)
     alpha = (alpha8.astype(np.float32) / 255.0)[..., None]
     a = np.asarray(before, dtype=np.float32)
     b = np.asarray(after, dtype=np.float32)
