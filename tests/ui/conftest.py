@@ -44,8 +44,9 @@ MODEL_OPTIONS = {
 
 
 def models() -> str:
-    """The models the server runs: EMILIE_UI_MODELS (tiny or toy), tiny by default."""
-    name = os.environ.get("EMILIE_UI_MODELS", "tiny")
+    """The models the server runs: EMILIE_UI_MODELS (tiny or toy), the shipped toy models by default (so that the
+    browser test checks real edits)."""
+    name = os.environ.get("EMILIE_UI_MODELS", "toy")
     if name not in MODEL_OPTIONS:
         pytest.fail(f"EMILIE_UI_MODELS must be one of {', '.join(MODEL_OPTIONS)}, not {name!r}")
     return name

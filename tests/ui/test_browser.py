@@ -146,10 +146,10 @@ def test_a_two_step_request_then_undo(context, ui_server, scene_file, tmp_path):
     cell = original.shape[1] / session.turns[2].image_latent.shape[-1]
     near = distance_to_mask(inside.astype(np.float32)) <= 3.5 * cell + 1
     assert not changed[~near].any(), "the door step changed pixels away from its mask"
-    if models() == "toy":  # trained models: the edits are the ones asked for
+    if models() == "toy":  # trained models: the global edit is the one asked for
+        # (The toy editor recolours objects 28-31 % of the time (README, "The toy world"): the door's colour is
+        # not asserted; that its step stays inside the door's mask is, above.)
         assert brightness(winter) > brightness(original) + 10, "winter did not make the picture whiter"
-        blue = door[..., 2] - door[..., 0]
-        assert blue[inside].mean() > (winter[..., 2] - winter[..., 0])[inside].mean() + 20, "the door is not bluer"
 
     name, data = download(page, "#download-session")
     assert name.endswith(".zip") and data[:2] == b"PK"
