@@ -41,9 +41,11 @@ browser:
 	echo "make: installing chromium (apt-get) for the browser tests"; \
 	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
+# The whole agent turn at real size (random weights, built into the cache on first use: about 6 GB of disk), on
+# the best device here; README "Performance". On a CPU: make bench BENCH="--size 256 --steps 4 --turns 3".
+BENCH ?=
 bench: $(STAMP)
-	$(VENV)/bin/python tools/bench_editor.py
-	$(VENV)/bin/python tools/bench_masker.py
+	$(VENV)/bin/python tools/bench_turn.py $(BENCH)
 
 clean:
 	rm -rf emilie-demo build *.egg-info

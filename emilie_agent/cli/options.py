@@ -63,6 +63,17 @@ def check_device_options(args: argparse.Namespace) -> None:
     check_dtype(args.dtype)
 
 
+def check_offload_device(device: str | None) -> None:
+    """``--offload`` needs an accelerator to offload to: refuse it, before any model loads, on a CPU-only run."""
+    # Lazy: the check asks torch what this machine has; `plan` and --help never import torch.
+    from ..models.devices import pick_device
+
+    if pick_device(device).type == "cpu":
+        raise InvalidRequestError(
+            "--offload moves the models between the CPU and a GPU, and this run is on the CPU: leave out --offload"
+        )
+
+
 # ---------------------------------------------------------------------- the editor -> EditSettings
 def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
     """Which InstructPix2Pix model, where it runs, and the sampling settings."""
@@ -92,6 +103,16 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
         help="exact: pixels outside the mask stay bit-identical (default); guided: the paper's modulation only",
     )
     g.add_argument(
+        "--local-region",
+        choices=["full", "crop"],
+        default=None,
+        help="where a local step with --preserve exact samples: the whole picture (full, default) or only the "
+        "crop around its mask plus --crop-margin pixels of context (crop: cost follows the mask's size)",
+    )
+    g.add_argument(
+        "--crop-margin", type=int, default=None, help="context around the mask in crop mode, in pixels (default 32)"
+    )
+    g.add_argument(
         "--scheduler",
         default=None,
         help=f"{', '.join(SCHEDULERS)} (default: the model's); pndm needs --steps 4 or more, lms needs scipy",
@@ -102,6 +123,16 @@ def add_editor_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"longest side the model works at, {MIN_MAX_SIDE} to {MAX_MAX_SIDE} pixels (default: the model's, else 512)",
     )
+    g.add_argument(
+        "--offload",
+        choices=["model", "sequential"],
+        default=None,
+        help="keep the editor's models on the CPU until they run, for small GPUs: model (each model in turn) or "
+        "sequential (layer by layer: least memory, slowest); needs a GPU",
+    )
+    g.add_argument("--compile", action="store_true", help="torch.compile the UNet (the first edits are slow)")
+    g.add_argument("--channels-last", action="store_true", help="UNet and VAE weights in channels-last layout")
+    g.add_argument("--vae-tiling", action="store_true", help="decode large pictures tile by tile (less memory)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -118,6 +149,8 @@ def edit_settings(args: argparse.Namespace, base: EditSettings | None = None) ->
         seed=args.seed,
         preserve=args.preserve,
         scheduler=args.scheduler,
+        local_region=args.local_region,
+        crop_margin=args.crop_margin,
     )
     return (base or EditSettings()).replace(**{name: value for name, value in given.items() if value is not None})
 
@@ -127,6 +160,8 @@ def check_editor_options(args: argparse.Namespace) -> EditSettings:
     sampling settings and whether the scheduler asked for can run here. Returns the settings (over the defaults)."""
     check_device_options(args)
     check_not_empty(args, "models", "editor_model", "scheduler")
+    if args.offload is not None:
+        check_offload_device(args.device)
     if args.max_side is not None:
         check_max_side(args.max_side)
     settings = edit_settings(args)
@@ -145,11 +180,24 @@ def load_editor(args: argparse.Namespace):
     from diffusers.utils import logging as diffusers_logging
 
     from ..editing.pipeline import EmilieEditor  # lazy, as above: the pipeline imports torch
+    from ..editing.speed import apply_speed_options  # lazy, as above: it imports torch
 
     # diffusers' "Loading pipeline components" bar ignores HF_HUB_DISABLE_PROGRESS_BARS; our step bars remain.
     diffusers_logging.disable_progress_bar()
+    offload = args.offload  # offloaded models wait on the CPU, in the accelerator's dtype
     editor = EmilieEditor.from_pretrained(
-        editor_model_name(args), device=args.device, torch_dtype=args.dtype, max_side=args.max_side
+        editor_model_name(args),
+        device="cpu" if offload else args.device,
+        torch_dtype=args.dtype or ("float16" if offload else None),
+        max_side=args.max_side,
+    )
+    apply_speed_options(
+        editor,
+        compile_unet=args.compile,
+        channels_last=args.channels_last,
+        offload=offload,
+        vae_tiling=args.vae_tiling,
+        device=args.device,
     )
     editor.set_progress_bar_config(disable=True)  # the pipeline's own step bar: ours (ProgressBar) replace it
     return editor

@@ -120,7 +120,9 @@ class EditSettings(BaseModel):
     @classmethod
     def _crop_margin(cls, value: Any) -> int:
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 0 <= value <= MAX_CROP_MARGIN:
-            raise ValueError(f"crop_margin must be a whole number of pixels from 0 to {MAX_CROP_MARGIN}, not {_short(value)}")
+            raise ValueError(
+                f"crop_margin must be a whole number of pixels from 0 to {MAX_CROP_MARGIN}, not {_short(value)}"
+            )
         return int(value)
 
     @field_validator("scheduler", mode="before")

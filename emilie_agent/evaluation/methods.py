@@ -21,6 +21,7 @@ class Method:
     ``emilie`` (an EditSession on EmilieEditor) or ``agent`` (EditingAgent: planner + masker + EMILIE, handed the
     instruction text) or ``none`` (no edit at all: the reference every editor must beat). ``latent_mode``: what the next turn conditions on (``carry`` = EMILIE's latent iteration).
     ``masked``: the turn's mask modulates the guidance (the dataset's mask, else the masker's).
+    ``local_region``: where a masked exact turn samples, the whole latent (``full``) or the crop around the mask.
     """
 
     name: str
@@ -29,6 +30,7 @@ class Method:
     masked: bool = False
     preserve: Literal["guided", "exact"] = "guided"
     description: str = ""
+    local_region: Literal["full", "crop"] = "full"
 
     def config(self) -> dict:
         return asdict(self)
@@ -45,6 +47,9 @@ METHODS: dict[str, Method] = {
                "EMILIE latent iteration + guidance modulated by the mask (the paper)"),
         Method("emilie-exact", "emilie", "carry", True, "exact",
                "EMILIE latent iteration + mask + exact preservation outside it (ours)"),
+        Method("emilie-exact-crop", "emilie", "carry", True, "exact",
+               "as emilie-exact, but sampling only the latent around the mask (plus context): cost by mask size",
+               local_region="crop"),
         Method("agent", "agent", "carry", True, "exact",
                "the agent as a user gets it: rule planner + masker make the steps and masks from the text, EMILIE exact"),
         Method("emilie-guided-reencode", "emilie", "reencode", True, "guided",

@@ -143,7 +143,8 @@ def _run_emilie(method: Method, models: EvalModels, sequence: EvalSequence, inde
         picture = session.current.picture
         mask, note = turn_mask(method, models, turn, picture)
         settings = models.settings.replace(
-            seed=turn_seed(models.settings, index, t), preserve=method.preserve, latent_mode=method.latent_mode
+            seed=turn_seed(models.settings, index, t), preserve=method.preserve, latent_mode=method.latent_mode,
+            local_region=method.local_region,
         )
         try:
             session.edit(turn.instruction, mask=mask, settings=settings)
@@ -191,7 +192,8 @@ def _run_agent(method: Method, models: EvalModels, sequence: EvalSequence, index
     session = EditSession.start(models.editor, sequence.source)
     # The agent seeds each step with settings.seed + the new turn's id (1, 2, ...): the same seeds as above.
     settings = models.settings.replace(
-        seed=turn_seed(models.settings, index, 0), preserve=method.preserve, latent_mode=method.latent_mode
+        seed=turn_seed(models.settings, index, 0), preserve=method.preserve, latent_mode=method.latent_mode,
+        local_region=method.local_region,
     )
     agent = EditingAgent(session, planner=models.planner, masker=lambda: models.masker, settings=settings)
     outputs = []

@@ -22,7 +22,7 @@ BACKENDS = ("transformers", "original")
 BOX_THRESHOLD = 0.35
 TEXT_THRESHOLD = 0.25
 # Names that mean a whole set of models, detector and segmenter alike (and the editor's, for ``--models``).
-NAMED_MODEL_SETS = ("tiny", "toy")
+NAMED_MODEL_SETS = ("tiny", "toy", "real-size")
 
 
 def check_threshold(value: Any, name: str) -> float:
@@ -49,7 +49,7 @@ class MaskerOptions(BaseModel):
       packaged toy-world models); ``detector`` / ``segmenter`` name one each and win over ``models``. Default:
       ``IDEA-Research/grounding-dino-tiny`` + ``facebook/sam-vit-base``.
     * ``editor_models``: the editor's ``--models``, for verbs that edit: when the masker's own models are not
-      given, ``tiny`` or ``toy`` there means the masker's tiny or toy models too (``edit --models tiny``).
+      given, ``tiny``, ``toy`` or ``real-size`` there means the masker's models of that name too (``edit --models tiny``).
     * ``backend``: ``transformers`` or ``original`` (then ``detector`` / ``segmenter`` are checkpoint files,
       ``detector_config`` the GroundingDINO config and ``text_encoder`` an optional BERT folder or hub id).
     * ``box_threshold`` / ``text_threshold`` in [0, 1]: not given, the detector folder's recommended ones

@@ -3,7 +3,8 @@
 Hub ids and local folders go straight to the libraries' own ``from_pretrained`` (which read the HF cache and
 honour ``HF_HUB_OFFLINE``). ``tiny`` builds a small random-weight model once, saves it with
 ``save_pretrained`` into a cache folder, and from then on is loaded like any local folder: tests exercise
-the same code path as real weights. ``toy`` names the small models trained on the toy world, packaged in
+the same code path as real weights. ``real-size`` does the same with the real architectures (random weights,
+about 6 GB on disk), for timings at real size without a download. ``toy`` names the small models trained on the toy world, packaged in
 ``emilie_agent/toyworld/models/<kind>`` by ``python tools/train_toy.py``.
 
 A model folder may carry the settings that suit it in ``emilie_toy.json`` (see :func:`model_defaults`).
@@ -23,6 +24,7 @@ from typing import Any, Callable
 from ..errors import ModelNotAvailableError
 
 TINY = "tiny"
+REAL_SIZE = "real-size"  # the real architectures with random weights (emilie_agent.testing.real_size)
 TOY = "toy"
 TOY_KINDS = ("instruct-pix2pix", "grounding-dino", "sam")
 # The packaged toy models: emilie_agent/toyworld/models/<kind>, next to this package's own folder.
@@ -49,16 +51,33 @@ def tiny_builders() -> dict[str, Callable[[Path, int], None]]:
     return {**tiny_editor.BUILDERS, **tiny_masker.BUILDERS, **tiny_eval_models.BUILDERS}
 
 
+def real_size_builders() -> dict[str, Callable[[Path, int], None]]:
+    """The real-size random-weight models' builders by kind: ``builder(folder, seed)``."""
+    # Imported lazily, as the tiny builders are: only building a model needs diffusers / transformers.
+    from ..testing import real_size
+
+    return dict(real_size.BUILDERS)
+
+
 def tiny_model_dir(kind: str, seed: int = 0) -> Path:
-    """Return the folder of the tiny random-weight model ``kind``, building it on first use.
+    """Return the folder of the tiny random-weight model ``kind``, building it on first use."""
+    return _built_model_dir(TINY, kind, seed, tiny_builders())
+
+
+def real_size_model_dir(kind: str, seed: int = 0) -> Path:
+    """Return the folder of the real-size random-weight model ``kind``, building it on first use."""
+    return _built_model_dir(REAL_SIZE, kind, seed, real_size_builders())
+
+
+def _built_model_dir(family: str, kind: str, seed: int, builders: dict[str, Callable[[Path, int], None]]) -> Path:
+    """The cached folder of a model built here, building it first when it is not there.
 
     The build goes to a temporary folder that is renamed into place, so a crash mid-build never
     leaves a half-written model that later loads fail on.
     """
-    builders = tiny_builders()
     if kind not in builders:
-        raise ValueError(f"no tiny model of kind {kind!r}; known: {', '.join(sorted(builders))}")
-    folder = cache_root() / "tiny" / f"{kind}-seed{seed}-v{TINY_VERSION}"
+        raise ValueError(f"no {family} model of kind {kind!r}; known: {', '.join(sorted(builders))}")
+    folder = cache_root() / family / f"{kind}-seed{seed}-v{TINY_VERSION}"
     if (folder / ".complete").exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -92,10 +111,12 @@ def toy_model_dir(kind: str) -> Path:
 
 
 def resolve_model(name_or_path: str | os.PathLike, kind: str) -> str:
-    """Map ``tiny`` and ``toy`` to their folders; pass local folders and hub ids through unchanged."""
+    """Map ``tiny``, ``real-size`` and ``toy`` to their folders; pass local folders and hub ids through unchanged."""
     name = os.fspath(name_or_path)
     if name == TINY:
         return str(tiny_model_dir(kind))
+    if name == REAL_SIZE:
+        return str(real_size_model_dir(kind))
     if name == TOY:
         return str(toy_model_dir(kind))
     return name
