@@ -26,6 +26,7 @@ VERBS = {
     "fetch": "download the model weights into the Hugging Face cache (needs network)",
     "ui": "the web chat UI in the browser (Gradio)",
     "mcp": "serve the editing tools to AI assistants over MCP (stdio, or --http)",
+    "serve": "the editing service as an HTTP API (FastAPI), in one process or on Ray Serve (--ray)",
     "eval": "measure multi-turn editing (toy benchmark or MagicBrush) for EMILIE and its baselines",
 }
 
