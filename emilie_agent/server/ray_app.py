@@ -190,7 +190,7 @@ class DeploymentBackend:
         return run
 
 
-@serve.deployment(max_ongoing_requests=64)
+@serve.deployment(max_ongoing_requests=64, ray_actor_options={"num_cpus": 0})  # routes only: reserves no CPU
 @serve.ingress()
 class Ingress:
     """The HTTP API (FastAPI) over the editing deployment."""
@@ -225,7 +225,14 @@ def run_local(options: AppOptions, *, host: str = "127.0.0.1", port: int = 8000,
     # Serve's 5 s for its proxy to report ready is too short on a busy machine: it then restarts it forever.
     os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
     started = time.monotonic()
-    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    local = {}
+    if address is None:
+        # A local cluster: Ray counts one CPU per core, and each editing or masking replica reserves one, so
+        # on a small machine (2 cores: 2 editing replicas + 1 masking) they would wait forever for a CPU.
+        # Reserve enough logical CPUs for the replicas asked for; the OS shares the cores among them.
+        wanted = (options.editor_replicas or 1) + (options.masker_replicas or 1)
+        local["num_cpus"] = max(os.cpu_count() or 1, wanted)
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
     try:
         start_serve({"host": host, "port": port})
         serve.run(build_app(options), name=APP_NAME, route_prefix="/")
