@@ -222,3 +222,23 @@ def test_the_shipped_serve_config_is_valid_and_names_this_application():
     assert options.editor_replicas is None  # replicas come from the file, not from the code
     with pytest.raises(Exception, match="colour"):
         AppOptions(**app.args, colour="red")
+
+
+def test_a_local_cluster_has_a_cpu_for_every_replica_and_the_ingress_needs_none(monkeypatch):
+    # On 2 cores, 2 editing + 1 masking replicas reserving a CPU each left the ingress waiting forever.
+    from emilie_agent.server import ray_app
+
+    assert ray_app.Ingress.ray_actor_options.get("num_cpus") == 0
+    seen = {}
+
+    def fake_init(**kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt  # stop run_local right after ray.init
+
+    monkeypatch.setattr(ray_app.ray, "init", fake_init)
+    monkeypatch.setattr(ray_app.ray, "shutdown", lambda: None)
+    monkeypatch.setattr(ray_app.serve, "shutdown", lambda: None)
+    monkeypatch.setattr(ray_app.os, "cpu_count", lambda: 2)
+    with pytest.raises(KeyboardInterrupt):
+        ray_app.run_local(AppOptions(sessions="unused", editor_replicas=2, masker_replicas=1))
+    assert seen["num_cpus"] == 3 and seen["address"] is None
