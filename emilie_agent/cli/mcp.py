@@ -20,10 +20,12 @@ from .options import (
     add_editor_arguments,
     add_masker_arguments,
     add_planner_arguments,
+    add_server_arguments,
+    check_port,
     edit_settings,
+    editing_service,
     is_loopback,
     masker_options,
-    planner,
     resolve_auto_models,
     url_host,
 )
@@ -42,14 +44,7 @@ def add_parser(subparsers) -> None:
     )
     g = p.add_argument_group("server")
     g.add_argument("--http", action="store_true", help="serve streamable HTTP (at /mcp) instead of stdio")
-    g.add_argument("--host", default="127.0.0.1", help="with --http: address to bind (default 127.0.0.1)")
-    g.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"with --http: port (default {DEFAULT_PORT})")
-    g.add_argument(
-        "--sessions",
-        metavar="DIR",
-        default=None,
-        help="folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)",
-    )
+    add_server_arguments(g, DEFAULT_PORT, port_note="with --http: ")
     g.add_argument(
         "--max-image-side",
         type=int,
@@ -80,10 +75,8 @@ def run(args: argparse.Namespace) -> int:
         if "mcp" not in str(err):
             raise
         raise EmilieError(INSTALL_HINT) from None
-    from ..service import EditingService, SessionStore, default_root  # lazy: the service imports torch
 
-    if not 1 <= args.port <= 65535:
-        raise InvalidRequestError(f"--port must be from 1 to 65535, not {args.port}")
+    check_port(args.port)
     if args.max_image_side < 16:
         raise InvalidRequestError(f"--max-image-side must be at least 16, not {args.max_image_side}")
     if args.models == "auto":
@@ -91,17 +84,7 @@ def run(args: argparse.Namespace) -> int:
     # Every option is checked now, before the server starts (the models load on the first edit).
     edit_settings(args)
     masking = masker_options(args)
-    service = EditingService(
-        SessionStore(args.sessions or default_root()),
-        models=args.editor_model or args.models,
-        device=args.device,
-        dtype=args.dtype,
-        max_side=args.max_side,
-        settings=lambda recommended: edit_settings(args, recommended),
-        masker_options=masking,
-        planner=planner(args.planner, args.planner_model),
-        on_missing=args.on_missing,
-    )
+    service = editing_service(args, masking=masking)
     server = make_server(service, max_image_side=args.max_image_side)
     if not args.no_preload:
         service.preload()  # so that the first edit does not wait for the models (an assistant may time out)

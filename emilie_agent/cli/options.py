@@ -395,3 +395,37 @@ def is_loopback(host: str) -> bool:
 def url_host(host: str) -> str:
     """``host`` as it is written in a URL (IPv6 addresses in brackets)."""
     return f"[{host}]" if ":" in host else host
+
+
+SESSIONS_HELP = "folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)"
+
+
+def add_server_arguments(group, default_port: int, *, port_note: str = "", sessions_note: str = "") -> None:
+    """--host, --port and --sessions, as every server verb (ui, mcp, serve) takes them."""
+    group.add_argument("--host", default="127.0.0.1",
+                       help=f"{port_note}address to bind (default 127.0.0.1: this machine only)")
+    group.add_argument("--port", type=int, default=default_port, help=f"{port_note}port (default {default_port})")
+    group.add_argument("--sessions", metavar="DIR", default=None, help=SESSIONS_HELP + sessions_note)
+
+
+def check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise InvalidRequestError(f"--port must be from 1 to 65535, not {port}")
+
+
+def editing_service(args: argparse.Namespace, *, masking: MaskerOptions | None = None,
+                    chosen_planner: Planner | None = None):
+    """The EditingService the server verbs run, from the editor, masker and planner options (models load lazily)."""
+    from ..service import EditingService, SessionStore, default_root  # lazy: the service imports torch
+
+    return EditingService(
+        SessionStore(args.sessions or default_root()),
+        models=args.editor_model or args.models,
+        device=args.device,
+        dtype=args.dtype,
+        max_side=args.max_side,
+        settings=lambda recommended: edit_settings(args, recommended),
+        masker_options=masking if masking is not None else masker_options(args),
+        planner=chosen_planner if chosen_planner is not None else planner(args.planner, args.planner_model),
+        on_missing=args.on_missing,
+    )

@@ -27,8 +27,11 @@ from .options import (
     add_editor_arguments,
     add_masker_arguments,
     add_planner_arguments,
+    add_server_arguments,
     check_editor_options,
+    check_port,
     edit_settings,
+    editing_service,
     is_loopback,
     masker_options,
     planner,
@@ -51,15 +54,8 @@ def add_parser(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("server")
-    g.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    g.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    g.add_argument(
-        "--sessions",
-        metavar="DIR",
-        default=None,
-        help="folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions); "
-        "with --ray, a folder every replica reaches (a shared file system on a cluster)",
-    )
+    add_server_arguments(g, DEFAULT_PORT,
+                         sessions_note="; with --ray, a folder every replica reaches (a shared file system on a cluster)")
     g.add_argument("--max-upload-mb", type=float, default=None, help="largest request body (default 20)")
     g.add_argument(
         "--max-picture-side", type=int, default=None, help="largest picture, pixels on its longer side (default 4096)"
@@ -91,8 +87,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 1 <= args.port <= 65535:
-        raise InvalidRequestError(f"--port must be from 1 to 65535, not {args.port}")
+    check_port(args.port)
     if args.replicas < 1 or args.masker_replicas < 1:
         raise InvalidRequestError("--replicas and --masker-replicas must be at least 1")
     if args.gpus_per_replica < 0:
@@ -121,19 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..server.calls import ServiceCalls  # lazy: the service imports torch
     from ..server.threaded import ThreadedBackend  # lazy, as above
-    from ..service import EditingService, SessionStore, default_root  # lazy, as above
 
-    service = EditingService(
-        SessionStore(args.sessions or default_root()),
-        models=args.editor_model or args.models,
-        device=args.device,
-        dtype=args.dtype,
-        max_side=args.max_side,
-        settings=lambda recommended: edit_settings(args, recommended),
-        masker_options=masking,
-        planner=the_planner,
-        on_missing=args.on_missing,
-    )
+    service = editing_service(args, masking=masking, chosen_planner=the_planner)
     app = make_app(ThreadedBackend(ServiceCalls(service)), limits=limits)
     if not args.no_preload:
         service.preload()
@@ -154,7 +138,7 @@ def _run_on_ray(args: argparse.Namespace, limits) -> int:
         if "ray" not in str(err):
             raise
         raise EmilieError(RAY_HINT) from None
-    from ..service import default_root  # lazy: as in run()
+    from ..service import default_root  # lazy: the service imports torch
 
     options = ray_app.AppOptions(
         sessions=str(args.sessions or default_root()),

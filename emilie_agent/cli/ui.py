@@ -22,14 +22,15 @@ from .options import (
     add_editor_arguments,
     add_masker_arguments,
     add_planner_arguments,
+    add_server_arguments,
+    check_port,
     edit_settings,
+    editing_service,
     is_loopback,
-    masker_options,
-    planner,
     resolve_auto_models,
     url_host,
 )
-from ..errors import EmilieError, InvalidRequestError
+from ..errors import EmilieError
 
 INSTALL_HINT = 'the web UI needs gradio: pip install "emilie-agent[ui]"'
 DEFAULT_PORT = 7860
@@ -43,14 +44,7 @@ def add_parser(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("server")
-    g.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    g.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    g.add_argument(
-        "--sessions",
-        metavar="DIR",
-        default=None,
-        help="folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)",
-    )
+    add_server_arguments(g, DEFAULT_PORT)
     g.add_argument("--max-upload-mb", type=float, default=None, help="largest file the page takes (default 20)")
     g.add_argument(
         "--max-picture-side", type=int, default=None, help="largest picture, pixels on its longer side (default 4096)"
@@ -77,10 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if "gradio" not in str(err):
             raise
         raise EmilieError(INSTALL_HINT) from None
-    from ..service import EditingService, SessionStore, default_root  # lazy: the service imports torch
 
-    if not 1 <= args.port <= 65535:
-        raise InvalidRequestError(f"--port must be from 1 to 65535, not {args.port}")
+    check_port(args.port)
     limits = Limits(
         **{name: value for name, value in (("max_upload_mb", args.max_upload_mb), ("max_side", args.max_picture_side))
            if value is not None}
@@ -89,16 +81,7 @@ def run(args: argparse.Namespace) -> int:
         args.models = resolve_auto_models("ui")
     # Every option is checked now, before the server starts (the models load on the first picture).
     edit_settings(args)
-    service = EditingService(
-        SessionStore(args.sessions or default_root()),
-        models=args.editor_model or args.models,
-        device=args.device,
-        dtype=args.dtype,
-        settings=lambda recommended: edit_settings(args, recommended),
-        masker_options=masker_options(args),
-        planner=planner(args.planner, args.planner_model),
-        on_missing=args.on_missing,
-    )
+    service = editing_service(args)
     files_dir = tempfile.mkdtemp(prefix="emilie-ui-")
     app = build_app(service, files_dir=files_dir, limits=limits)
     print(f"emilie-agent ui: sessions in {service.store.root}", file=sys.stderr)
