@@ -264,9 +264,15 @@ class EmilieEditor(DiffusionPipeline):
 
     @staticmethod
     def latent_mask(mask: np.ndarray | torch.Tensor, latent_hw: tuple[int, int]) -> torch.Tensor:
-        """A mask at any resolution -> (1, 1, h, w) at latent resolution, by area averaging (not nearest).
+        """A mask at any resolution -> (1, 1, h, w) at latent resolution: each latent cell takes the largest value
+        of the pixels it covers (a max pool, not an area average or nearest).
 
-        A mask already at latent resolution comes back unchanged.
+        Why the max: a small object covers only part of the few latent cells it lies in. Area averaging gives
+        those cells m ~ 0.3-0.6, which both weakens the text guidance there and, with exact preservation, blends
+        the source back in at every step, so the object keeps its old colour (toy benchmark, recolours with the
+        true mask: 26% success with area averaging, 80% with the max). The pixel composite of :meth:`edit` still
+        limits the picture's change to the feathered mask. Soft values survive (a cell of 0.3-valued pixels stays
+        0.3). A mask already at latent resolution comes back unchanged.
         """
         if isinstance(mask, torch.Tensor):
             m = mask.detach().to("cpu", torch.float32)
@@ -274,7 +280,9 @@ class EmilieEditor(DiffusionPipeline):
             m = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))
         while m.ndim < 4:
             m = m[None]
-        return F.interpolate(m, size=tuple(latent_hw), mode="area").clamp(0, 1)
+        if m.shape[-2] >= latent_hw[0] and m.shape[-1] >= latent_hw[1]:
+            return F.adaptive_max_pool2d(m, tuple(latent_hw)).clamp(0, 1)
+        return F.interpolate(m, size=tuple(latent_hw), mode="nearest").clamp(0, 1)  # a mask smaller than the latent
 
     # ------------------------------------------------------------------ the algorithm
     @_one_at_a_time

@@ -120,14 +120,23 @@ def test_zero_mask_equals_zero_text_scale_and_ones_equal_global(tiny_editor, pic
     assert not torch.equal(half, plain) and not torch.equal(half, no_text)
 
 
-def test_latent_mask_is_area_averaged(tiny_editor):
+def test_latent_mask_takes_each_cells_largest_value(tiny_editor):
     mask = np.zeros((64, 64), np.float32)
     mask[:, :3] = 1.0  # 1.5 latent cells wide at factor 2
+    mask[:, 10:12] = 0.3  # a soft stripe exactly one cell wide
+    mask[5, 20] = 1.0  # one pixel
     m = tiny_editor.latent_mask(mask, (32, 32))
     assert m.shape == (1, 1, 32, 32)
-    assert m[0, 0, 0, 0].item() == pytest.approx(1.0)
-    assert m[0, 0, 0, 1].item() == pytest.approx(0.5)  # nearest would give 0 or 1
+    assert m[0, 0, 0, 0].item() == 1.0
+    assert m[0, 0, 0, 1].item() == 1.0  # a partly covered cell may change fully (area averaging gave 0.5)
     assert m[0, 0, 0, 2].item() == 0.0
+    assert m[0, 0, 0, 5].item() == pytest.approx(0.3)  # soft values stay soft
+    assert m[0, 0, 2, 10].item() == 1.0 and m[0, 0, 3, 10].item() == 0.0 and m[0, 0, 2, 11].item() == 0.0
+    # Sides that are not multiples of the latent's, and a mask already at latent resolution.
+    odd = tiny_editor.latent_mask(np.ones((70, 45), np.float32), (8, 6))
+    assert odd.shape == (1, 1, 8, 6) and torch.all(odd == 1)
+    same = torch.rand(1, 1, 32, 32)
+    assert torch.equal(tiny_editor.latent_mask(same, (32, 32)), same)
 
 
 def test_exact_preservation_over_several_local_turns(tiny_editor):
