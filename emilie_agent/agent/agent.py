@@ -108,7 +108,8 @@ class EditingAgent:
     ``progress(label)`` returns a ``(done, total)`` callback for one step (closed afterwards if it has ``close``).
     ``on_plan(plan)`` is called before a plan runs, ``on_step(report)`` after every step (done or not).
     ``autosave_dir`` is locked for this session until :meth:`close`; ``replace_session=True`` lets the first save
-    replace another session saved there.
+    replace another session saved there; ``after_autosave()`` runs after each autosave (the service uploads the
+    folder to object storage there); its errors count as the autosave's.
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class EditingAgent:
         on_plan: Callable[[Plan], None] | None = None,
         on_step: Callable[[StepReport], None] | None = None,
         replace_session: bool = False,
+        after_autosave: Callable[[], None] | None = None,
     ):
         if on_missing not in ("skip", "stop"):
             raise ValueError(f"on_missing must be 'skip' or 'stop', not {on_missing!r}")
@@ -137,6 +139,7 @@ class EditingAgent:
         self.on_missing = on_missing
         self.autosave_dir = session_folder(autosave_dir) if autosave_dir is not None else None
         self._replace_pending = bool(replace_session)  # the first autosave may replace another session
+        self.after_autosave = after_autosave
         if self.autosave_dir is not None and self.autosave_dir.is_dir():
             # Refused here (SessionFileError) when another session holds the folder or has saved there. A folder
             # that does not exist yet is made (and locked) by the first save, so that nothing is written before.
@@ -510,6 +513,8 @@ class EditingAgent:
         """Save to the autosave folder, if there is one (after every finished step and every move)."""
         if self.autosave_dir is not None:
             self.save(self.autosave_dir)
+            if self.after_autosave is not None:
+                self.after_autosave()
 
 
 def require_a_real_step(plan: Plan, request: str) -> Plan:

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     server = make_server(service, max_image_side=args.max_image_side)
     if not args.no_preload:
         service.preload()  # so that the first edit does not wait for the models (an assistant may time out)
-    print(f"emilie-agent mcp: sessions in {service.store.root}", file=sys.stderr)
+    print(f"emilie-agent mcp: sessions in {service.store.location}", file=sys.stderr)
     if not args.http:
         server.run()
         return 0

@@ -397,7 +397,11 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-SESSIONS_HELP = "folder the sessions are kept in (default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)"
+SESSIONS_HELP = (
+    "folder the sessions are kept in, or an fsspec URL of object storage (s3://bucket/prefix, gs://..., with its "
+    "fsspec package; edited in local copies under $EMILIE_SESSION_CACHE or ~/.cache/emilie-agent/session-cache) "
+    "(default: $EMILIE_SESSIONS, else ~/.local/share/emilie-agent/sessions)"
+)
 
 
 def add_server_arguments(group, default_port: int, *, port_note: str = "", sessions_note: str = "") -> None:
@@ -405,7 +409,7 @@ def add_server_arguments(group, default_port: int, *, port_note: str = "", sessi
     group.add_argument("--host", default="127.0.0.1",
                        help=f"{port_note}address to bind (default 127.0.0.1: this machine only)")
     group.add_argument("--port", type=int, default=default_port, help=f"{port_note}port (default {default_port})")
-    group.add_argument("--sessions", metavar="DIR", default=None, help=SESSIONS_HELP + sessions_note)
+    group.add_argument("--sessions", metavar="DIR|URL", default=None, help=SESSIONS_HELP + sessions_note)
 
 
 def check_port(port: int) -> None:

@@ -55,7 +55,7 @@ def add_parser(subparsers) -> None:
     )
     g = p.add_argument_group("server")
     add_server_arguments(g, DEFAULT_PORT,
-                         sessions_note="; with --ray, a folder every replica reaches (a shared file system on a cluster)")
+                         sessions_note="; with --ray, a folder every replica reaches (a shared file system on a cluster) or object storage")
     g.add_argument("--max-upload-mb", type=float, default=None, help="largest request body (default 20)")
     g.add_argument(
         "--max-picture-side", type=int, default=None, help="largest picture, pixels on its longer side (default 4096)"
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     app = make_app(ThreadedBackend(ServiceCalls(service)), limits=limits)
     if not args.no_preload:
         service.preload()
-    print(f"emilie-agent serve: sessions in {service.store.root}", file=sys.stderr)
+    print(f"emilie-agent serve: sessions in {service.store.location}", file=sys.stderr)
     _warn_if_reachable(args.host)
     print(f"emilie-agent serve: serving http://{url_host(args.host)}:{args.port}/", file=sys.stderr, flush=True)
     try:

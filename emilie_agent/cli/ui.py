@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     service = editing_service(args)
     files_dir = tempfile.mkdtemp(prefix="emilie-ui-")
     app = build_app(service, files_dir=files_dir, limits=limits)
-    print(f"emilie-agent ui: sessions in {service.store.root}", file=sys.stderr)
+    print(f"emilie-agent ui: sessions in {service.store.location}", file=sys.stderr)
     if not is_loopback(args.host):
         print(
             f"emilie-agent ui: warning: serving on {args.host}, reachable from other machines, without a login: "

@@ -3,9 +3,10 @@
 Three deployments:
 
 * ``EditingDeployment`` holds the editor (and the planner). One replica per GPU (``ray_actor_options:
-  {num_gpus: 1}``) or CPU replicas. Each request on a session takes the session's lease in the store
-  (:mod:`emilie_agent.service.lease`), loads the session, works, saves and lets it go, so that any replica can
-  serve any session and two replicas never edit one session at once.
+  {num_gpus: 1}``) or CPU replicas. Each request on a session takes the session's lease (a file in a folder
+  store, :mod:`emilie_agent.service.lease`; kept by a Ray actor for object storage,
+  :mod:`emilie_agent.server.ray_leases`), loads the session, works, saves and lets it go, so that any replica
+  can serve any session and two replicas never edit one session at once.
 * ``MaskingDeployment`` holds the masker (GroundingDINO + SAM); the editing replicas call it for local steps,
   so it scales on its own (masking is a small share of the work).
 * ``Ingress``: the FastAPI app of :func:`~emilie_agent.server.api.make_app` (the same routes, errors and upload
@@ -39,6 +40,7 @@ from ..masking.options import MaskerOptions
 from ..planning.planner import make_planner
 from ..service import EditingService, SessionStore
 from ..service.lease import DEFAULT_TTL, DEFAULT_WAIT, SessionLeases
+from .ray_leases import ActorLeases
 
 APP_NAME = "emilie-agent"
 # The calls of ServiceCalls the ingress may make on the editing deployment.
@@ -53,7 +55,10 @@ class AppOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sessions: str = Field(description="the session store: a folder every replica reaches (shared on a cluster)")
+    sessions: str = Field(description=(
+        "the session store: a folder every replica reaches (shared on a cluster), or an fsspec URL of object "
+        "storage (s3://bucket/prefix, gs://...; leases are then kept by a Ray actor)"
+    ))
     models: str | None = Field(default="toy", description="toy, tiny, a hub id or a folder; None: the real models")
     device: str | None = None
     dtype: str | None = None
@@ -136,8 +141,9 @@ class EditingDeployment:
     def __init__(self, options: dict, masker_handle):
         app_options = AppOptions(**options)
         name = _replica_name()
+        store = SessionStore(app_options.sessions)
         service = EditingService(
-            SessionStore(app_options.sessions),
+            store,
             models=app_options.models,
             device=app_options.device,
             dtype=app_options.dtype,
@@ -151,12 +157,12 @@ class EditingDeployment:
             idle_seconds=0,  # a session stays in memory only while a request holds its lease
         )
         EditSettings().replace(**app_options.settings)  # a bad setting fails here, at start-up
-        leases = SessionLeases(
-            app_options.sessions,
-            ttl=app_options.lease_ttl,
-            wait=app_options.lease_wait,
-            holder=f"{name} (process {os.getpid()} on {socket.gethostname()})",
-        )
+        holder = f"{name} (process {os.getpid()} on {socket.gethostname()})"
+        if store.remote is not None:
+            # Object storage has no lock: the cluster keeps the leases (one actor), whichever machine asks.
+            leases = ActorLeases(ttl=app_options.lease_ttl, wait=app_options.lease_wait, holder=holder)
+        else:
+            leases = SessionLeases(store.root, ttl=app_options.lease_ttl, wait=app_options.lease_wait, holder=holder)
         self.calls = ServiceCalls(service, leases=leases, served_by=name)
         service.settings()  # loads the editor now: a replica is ready when its model is
 

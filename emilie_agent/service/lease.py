@@ -11,7 +11,8 @@ save replaces the manifest last, so the folder always loads).
 
 Reading and writing a lease file happens under an ``fcntl.flock`` on ``ROOT/.leases/ID.guard``, held for
 those few microseconds only: that makes "is it free? then it is mine" one step. ``flock`` works across processes
-on one machine and on NFS v4; it does not work on object storage, whose stores are not offered here.
+on one machine and on NFS v4. Sessions in object storage on Ray use leases kept by a Ray actor instead
+(:mod:`emilie_agent.server.ray_leases`).
 """
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ class SessionLeases:
 
     def __init__(
         self,
-        root: str | os.PathLike,
+        root: str | os.PathLike | None,
         *,
         ttl: float = DEFAULT_TTL,
         wait: float = DEFAULT_WAIT,
@@ -92,8 +93,10 @@ class SessionLeases:
             raise SessionFileError(f"a lease's ttl must be above 0 seconds, not {ttl}")
         if wait < 0:
             raise SessionFileError(f"the wait for a lease cannot be negative ({wait})")
-        self.folder = Path(root).expanduser().resolve() / LEASES
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # None: a subclass keeps the leases elsewhere (emilie_agent.server.ray_leases: in a Ray actor).
+        self.folder = None if root is None else Path(root).expanduser().resolve() / LEASES
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
         self.ttl = float(ttl)
         self.wait = float(wait)
         self.holder = holder or f"process {os.getpid()} on {socket.gethostname()}"

@@ -425,6 +425,7 @@ class EditingService:
             settings=self._settings or EditSettings(preserve="exact"),
             on_missing=self.on_missing,
             autosave_dir=self.store.folder(sid),
+            after_autosave=(lambda: self.store.push(sid)) if self.store.remote is not None else None,
             granularity=self.masker_options.granularity,  # None: chosen per step from the instruction
         )
         live = _Live(sid, agent, self.clock())

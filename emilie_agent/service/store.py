@@ -7,9 +7,12 @@ manifest is replaced last) and read back with :meth:`EditSession.load`.
 
 :meth:`SessionStore.export` zips a saved session folder; :meth:`SessionStore.import_` takes such a zip (or a
 saved session folder anywhere), checks that it loads, and saves it under a new id.
+
+The store can also be in object storage (an fsspec URL): see :class:`SessionStore`.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -61,15 +64,45 @@ def check_id(session_id: object) -> str:
     return session_id.strip().lower()
 
 
-class SessionStore:
-    """Saved sessions, a folder each, under ``root`` (created if needed)."""
+def default_cache(url: str) -> Path:
+    """The local working folder for sessions kept at ``url``: ``EMILIE_SESSION_CACHE``, else
+    ``$XDG_CACHE_HOME/emilie-agent/session-cache/<hash of the URL>`` (``~/.cache/...`` by default)."""
+    env = os.environ.get("EMILIE_SESSION_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "emilie-agent" / "session-cache" / hashlib.sha256(url.encode()).hexdigest()[:16]
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root).expanduser().resolve()
+
+class SessionStore:
+    """Saved sessions, a folder each, under ``root`` (created if needed).
+
+    ``root`` may also be an fsspec URL (``s3://bucket/sessions``, ``gs://...``, ``memory://...``): the sessions
+    then live in object storage and are edited in local working copies under ``cache`` (default
+    :func:`default_cache`), pulled when a session is read and pushed after every save
+    (:mod:`emilie_agent.service.remote`). ``storage_options`` go to fsspec (credentials, endpoint ...).
+    """
+
+    def __init__(self, root: str | os.PathLike, *, cache: str | os.PathLike | None = None,
+                 storage_options: dict | None = None):
+        from .remote import RemoteFolders, is_url
+
+        self.url = str(root).rstrip("/") if is_url(root) else None
+        self.remote = RemoteFolders(self.url, storage_options) if self.url else None
+        if self.url and cache is None:
+            cache = default_cache(self.url)
+        elif isinstance(root, str) and root.startswith("file://"):
+            root = root[len("file://"):]
+        self.root = Path(cache if self.url else root).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
 
     def __repr__(self) -> str:
-        return f"SessionStore({str(self.root)!r})"
+        return f"SessionStore({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the sessions are kept: the URL, or the local folder."""
+        return self.url or str(self.root)
 
     # ------------------------------------------------------------------ ids and folders
     def folder(self, session_id: str) -> Path:
@@ -78,20 +111,31 @@ class SessionStore:
 
     def exists(self, session_id: str) -> bool:
         """Whether a saved session has this id."""
+        if self.remote is not None:
+            return self.remote.has_session(check_id(session_id))
         return (self.folder(session_id) / MANIFEST).is_file()
 
     def ids(self) -> list[str]:
         """The ids of every saved session, most recently saved first."""
-        found = []
-        for path in self.root.iterdir():
-            manifest = path / MANIFEST
-            if SESSION_ID.fullmatch(path.name) and manifest.is_file():
-                found.append((manifest.stat().st_mtime, path.name))
+        if self.remote is not None:
+            found = [(when, name) for when, name in self.remote.names() if SESSION_ID.fullmatch(name)]
+        else:
+            found = []
+            for path in self.root.iterdir():
+                manifest = path / MANIFEST
+                if SESSION_ID.fullmatch(path.name) and manifest.is_file():
+                    found.append((manifest.stat().st_mtime, path.name))
         return [name for _, name in sorted(found, reverse=True)]
 
     def require(self, session_id: str) -> Path:
-        """The folder of a saved session; UnknownSessionError when there is none with that id."""
+        """The (local) folder of a saved session; UnknownSessionError when there is none with that id.
+
+        With object storage this is the local working copy, pulled if there is none yet (a session in use in
+        this process is pushed after every save, so its copy here is the newest).
+        """
         folder = self.folder(session_id)
+        if self.remote is not None and not (folder / MANIFEST).is_file():
+            self.pull(session_id)
         if not (folder / MANIFEST).is_file():
             raise UnknownSessionError(
                 f"there is no session {check_id(session_id)}: open a picture to start one, or give the id that "
@@ -105,7 +149,21 @@ class SessionStore:
         until ``session.close()``."""
         if session.session_id != check_id(session_id):
             raise SessionFileError(f"session {session.session_id} cannot be saved as session {session_id}")
-        return session.save(self.folder(session_id))
+        folder = session.save(self.folder(session_id))
+        self.push(session_id)
+        return folder
+
+    def push(self, session_id: str) -> None:
+        """With object storage: upload the session's local copy (new files, then the manifest). Else nothing."""
+        if self.remote is not None:
+            self.remote.push(check_id(session_id), self.folder(session_id))
+
+    def pull(self, session_id: str) -> bool:
+        """With object storage: bring the local copy up to date (nobody may hold it meanwhile); whether the
+        session exists there. Else: whether it is saved here."""
+        if self.remote is None:
+            return self.exists(session_id)
+        return self.remote.pull(check_id(session_id), self.folder(session_id))
 
     def load(self, session_id: str, editor=None, *, lock: bool = True) -> "EditSession":
         """Read session ``session_id`` back (edited with ``editor``).
@@ -115,6 +173,8 @@ class SessionStore:
         """
         from ..editing.session import EditSession  # lazy: sessions hold torch tensors; ids and zips need none
 
+        if self.remote is not None:
+            self.pull(session_id)  # another replica may have changed it since this copy was made
         folder = self.require(session_id)
         session = EditSession.load(folder, editor)
         if read_manifest(folder).session_id is None:
@@ -127,6 +187,8 @@ class SessionStore:
 
     def delete(self, session_id: str) -> None:
         """Remove a saved session's folder (nothing happens when there is none)."""
+        if self.remote is not None:
+            self.remote.delete(check_id(session_id))
         shutil.rmtree(self.folder(session_id), ignore_errors=True)
 
     # ------------------------------------------------------------------ zips

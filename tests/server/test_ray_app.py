@@ -4,7 +4,9 @@ Serve's HTTP proxy on 127.0.0.1, a bounded number of requests.
 * two sessions served at once;
 * one session's consecutive requests landing on different replicas and still continuing one history;
 * a replica killed (``ray.kill``) in the middle of a 20-step request: the session keeps the steps saved before,
-  loads, and the next request (once the dead replica's lease expires) continues it.
+  loads, and the next request (once the dead replica's lease expires) continues it;
+
+each with the sessions in a shared folder and in object storage (an fsspec URL, leases kept by a Ray actor).
 
 Ray's usage reporting and dashboard are off; the cluster (every process it started) is shut down by the module's
 fixture, and any process left is stopped by its pid.
@@ -30,7 +32,9 @@ from ray import serve  # noqa: E402 - after the skip when Ray is not installed
 
 from emilie_agent.editing.session import EditSession  # noqa: E402
 from emilie_agent.editing.storage import read_manifest  # noqa: E402
+from emilie_agent.errors import SessionFileError  # noqa: E402
 from emilie_agent.server.ray_app import APP_NAME, AppOptions, build_app, start_serve  # noqa: E402
+from emilie_agent.server.ray_leases import KEEPER_NAME, KEEPER_NAMESPACE  # noqa: E402
 from emilie_agent.service.lease import LEASES  # noqa: E402
 from tests.fakes import make_picture  # noqa: E402
 from tests.server.conftest import SIZE, png  # noqa: E402
@@ -40,12 +44,19 @@ LEASE_TTL = 2.0
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "brown", "grey", "white"]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, tiny_model_cache):
-    """The application on a local Ray cluster; (base URL, session store folder)."""
+@pytest.fixture(scope="module", params=["folder", "object-storage"])
+def served(request, tmp_path_factory, tiny_model_cache):
+    """The application on a local Ray cluster; (base URL, the folder the sessions end up in, store kind).
+
+    "folder": a shared folder with file leases. "object-storage": the store is the fsspec URL ``local://FOLDER``
+    (fsspec's local file system reached the way S3 is: pulled into and pushed from each replica's working
+    copies, no locks, no renames) with the leases kept by the cluster's lease actor.
+    """
     sessions = tmp_path_factory.mktemp("ray-sessions")
+    store = str(sessions) if request.param == "folder" else f"local://{sessions}"
     saved_env = dict(os.environ)
     os.environ.update(
+        EMILIE_SESSION_CACHE=str(tmp_path_factory.mktemp("ray-session-cache")),
         RAY_USAGE_STATS_ENABLED="0",
         EMILIE_CACHE=tiny_model_cache,
         HF_HUB_OFFLINE="1",
@@ -67,13 +78,13 @@ def served(tmp_path_factory, tiny_model_cache):
     try:
         start_serve({"host": "127.0.0.1", "port": port})
         options = AppOptions(
-            sessions=str(sessions), models="tiny", device="cpu", settings={"steps": 1}, box_threshold=0.0,
+            sessions=store, models="tiny", device="cpu", settings={"steps": 1}, box_threshold=0.0,
             text_threshold=0.0, lease_ttl=LEASE_TTL, lease_wait=30.0, editor_replicas=2, masker_replicas=1,
         )
         serve.run(build_app(options), name=APP_NAME, route_prefix="/")
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url)
-        yield url, sessions
+        yield url, sessions, request.param
     finally:
         try:
             serve.shutdown()
@@ -88,6 +99,15 @@ def served(tmp_path_factory, tiny_model_cache):
                 except psutil.NoSuchProcess:
                     pass
             shutil.rmtree(ray_temp, ignore_errors=True)
+
+
+def saved_turns(folder: Path) -> list:
+    """The turns of the session saved in ``folder`` so far (none while the first save or an upload of the
+    manifest is under way: fsspec's local file system writes a file in place)."""
+    try:
+        return read_manifest(folder).turns
+    except SessionFileError:
+        return []
 
 
 def wait_until_healthy(url: str, seconds: float = 300) -> None:
@@ -180,10 +200,15 @@ def test_a_replica_killed_mid_request_loses_at_most_that_step(client, served):
     worker = threading.Thread(target=long_request)
     worker.start()
     deadline = time.monotonic() + 60
-    while len(read_manifest(folder).turns) < 3:  # two steps saved: the request is in its middle
+    while len(saved_turns(folder)) < 3:  # two steps saved: the request is in its middle
         assert time.monotonic() < deadline and worker.is_alive(), "the request did not get going"
         time.sleep(0.01)
-    holder = json.loads(lease_file.read_text())["holder"].split()[0]
+    if served[2] == "folder":
+        holder = json.loads(lease_file.read_text())["holder"].split()[0]
+    else:  # no lease files: the cluster's lease actor keeps them
+        keeper = ray.get_actor(KEEPER_NAME, namespace=KEEPER_NAMESPACE)
+        holder = ray.get(keeper.held_by.remote(sid))["holder"].split()[0]
+        assert not lease_file.exists()
     ray.kill(ray.get_actor(holder, namespace="serve"))
     killed_at = time.monotonic()
     worker.join(120)

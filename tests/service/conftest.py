@@ -33,7 +33,7 @@ def make_service(tmp_path, tiny_editor, tiny_masker):
             masker = Masker(tiny_masker.detector, tiny_masker.segmenter, box_threshold=0.0, text_threshold=0.0)
         options.setdefault("settings", FAST)
         service = EditingService(
-            SessionStore(root or tmp_path / "sessions"),
+            root if isinstance(root, SessionStore) else SessionStore(root or tmp_path / "sessions"),
             models="tiny",
             editor=tiny_editor,
             masker=masker or RecordingBoxMasker(),
