@@ -170,6 +170,17 @@ def check_editor_options(args: argparse.Namespace) -> EditSettings:
     return settings
 
 
+def speed_options(args: argparse.Namespace) -> dict:
+    """--compile, --channels-last, --offload and --vae-tiling as :func:`~emilie_agent.editing.speed.load_editor`'s
+    keyword arguments (plain data: they also travel to Ray Serve replicas)."""
+    return {
+        "compile_unet": bool(args.compile),
+        "channels_last": bool(args.channels_last),
+        "offload": args.offload,
+        "vae_tiling": bool(args.vae_tiling),
+    }
+
+
 def editor_model_name(args: argparse.Namespace) -> str:
     return args.editor_model or args.models or DEFAULT_MODEL
 
@@ -179,26 +190,12 @@ def load_editor(args: argparse.Namespace):
     # Lazy: torch and diffusers load only when a verb edits, not for `plan` or --help.
     from diffusers.utils import logging as diffusers_logging
 
-    from ..editing.pipeline import EmilieEditor  # lazy, as above: the pipeline imports torch
-    from ..editing.speed import apply_speed_options  # lazy, as above: it imports torch
+    from ..editing.speed import load_editor as load_fast_editor  # lazy, as above: it imports torch
 
     # diffusers' "Loading pipeline components" bar ignores HF_HUB_DISABLE_PROGRESS_BARS; our step bars remain.
     diffusers_logging.disable_progress_bar()
-    offload = args.offload  # offloaded models wait on the CPU, in the accelerator's dtype
-    editor = EmilieEditor.from_pretrained(
-        editor_model_name(args),
-        device="cpu" if offload else args.device,
-        torch_dtype=args.dtype or ("float16" if offload else None),
-        max_side=args.max_side,
-    )
-    apply_speed_options(
-        editor,
-        compile_unet=args.compile,
-        channels_last=args.channels_last,
-        offload=offload,
-        vae_tiling=args.vae_tiling,
-        device=args.device,
-    )
+    editor = load_fast_editor(editor_model_name(args), device=args.device, dtype=args.dtype, max_side=args.max_side,
+                              **speed_options(args))
     editor.set_progress_bar_config(disable=True)  # the pipeline's own step bar: ours (ProgressBar) replace it
     return editor
 
@@ -428,6 +425,7 @@ def editing_service(args: argparse.Namespace, *, masking: MaskerOptions | None =
         device=args.device,
         dtype=args.dtype,
         max_side=args.max_side,
+        speed=speed_options(args),
         settings=lambda recommended: edit_settings(args, recommended),
         masker_options=masking if masking is not None else masker_options(args),
         planner=chosen_planner if chosen_planner is not None else planner(args.planner, args.planner_model),

@@ -36,6 +36,7 @@ from .options import (
     masker_options,
     planner,
     resolve_auto_models,
+    speed_options,
     url_host,
 )
 from ..editing.settings import EditSettings
@@ -147,6 +148,7 @@ def _run_on_ray(args: argparse.Namespace, limits) -> int:
         dtype=args.dtype,
         max_side=args.max_side,
         settings=_given_settings(args),
+        speed=speed_options(args),
         box_threshold=args.box_threshold,
         text_threshold=args.text_threshold,
         granularity=args.granularity,

@@ -55,3 +55,33 @@ def apply_speed_options(
     if compile_unet:
         editor.unet.compile()
     return editor
+
+
+def load_editor(
+    name: str,
+    *,
+    device: str | None = None,
+    dtype: str | None = None,
+    max_side: int | None = None,
+    compile_unet: bool = False,
+    channels_last: bool = False,
+    offload: Offload | None = None,
+    vae_tiling: bool = False,
+):
+    """``EmilieEditor.from_pretrained(name)`` with the speed options applied: what the CLI and the service load.
+
+    With ``offload`` the models wait on the CPU, in fp16 unless ``dtype`` says otherwise (the accelerator's
+    dtype), and move to ``device`` (default: the best accelerator) as they run.
+    """
+    from .pipeline import EmilieEditor  # lazy: the pipeline imports diffusers
+
+    editor = EmilieEditor.from_pretrained(
+        name,
+        device="cpu" if offload else device,
+        torch_dtype=dtype or ("float16" if offload else None),
+        max_side=max_side,
+    )
+    return apply_speed_options(
+        editor, compile_unet=compile_unet, channels_last=channels_last, offload=offload, vae_tiling=vae_tiling,
+        device=device,
+    )

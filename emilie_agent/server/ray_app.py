@@ -64,6 +64,9 @@ class AppOptions(BaseModel):
     dtype: str | None = None
     max_side: int | None = None
     settings: dict[str, Any] = Field(default_factory=dict, description="EditSettings fields, e.g. {steps: 20}")
+    speed: dict[str, Any] = Field(default_factory=dict, description=(
+        "the editor's speed options: compile_unet, channels_last, offload (model|sequential), vae_tiling"
+    ))
     masker_models: str | None = None
     box_threshold: float | None = None
     text_threshold: float | None = None
@@ -148,6 +151,7 @@ class EditingDeployment:
             device=app_options.device,
             dtype=app_options.dtype,
             max_side=app_options.max_side,
+            speed=app_options.speed,
             settings=lambda recommended: recommended.replace(**{"preserve": "exact", **app_options.settings}),
             masker_options=app_options.masker_options(),
             masker=RemoteMasker(masker_handle),

@@ -76,7 +76,9 @@ class EditingService:
     models), ``"tiny"`` (random weights: wiring only), a hub id or a local folder for the editor, or None for
     the default real models; ``tiny`` and ``toy`` name the masker's models too unless ``masker_options`` says
     otherwise. ``device`` / ``dtype``: where the models run (default: the best available); ``max_side``: the
-    longest side the editor works at (default: the model's). ``masker_options.granularity`` / ``.spread`` are
+    longest side the editor works at (default: the model's). ``speed``: keyword arguments of
+    :func:`~emilie_agent.editing.speed.load_editor` (``compile_unet``, ``channels_last``, ``offload``,
+    ``vae_tiling``). ``masker_options.granularity`` / ``.spread`` are
     the defaults for local steps (a request's own ``spread`` / ``granularity`` win).
     ``settings``: the sampling settings (default: the editor's recommended ones, with exact preservation), or a
     function from the editor's recommended settings to the settings (e.g. to change only the steps).
@@ -93,6 +95,7 @@ class EditingService:
         device: str | None = None,
         dtype: str | None = None,
         max_side: int | None = None,
+        speed: dict[str, Any] | None = None,
         settings: EditSettings | Callable[[EditSettings], EditSettings] | None = None,
         masker_options: MaskerOptions | None = None,
         editor: Any = None,
@@ -113,6 +116,7 @@ class EditingService:
         self.device = device
         self.dtype = dtype
         self.max_side = max_side
+        self.speed = dict(speed or {})
         self.masker_options = masker_options or MaskerOptions(editor_models=models, device=device, dtype=dtype)
         self.planner = planner if planner is not None else RulePlanner()
         self.on_missing = on_missing
@@ -527,10 +531,10 @@ class EditingService:
         """The shared editor, loaded on first use."""
         with self.models_lock:
             if self._editor is None:
-                from ..editing.pipeline import EmilieEditor  # lazy: torch and diffusers load with the models
+                from ..editing.speed import load_editor  # lazy: torch and diffusers load with the models
 
-                editor = EmilieEditor.from_pretrained(
-                    self.model_name, device=self.device, torch_dtype=self.dtype, max_side=self.max_side
+                editor = load_editor(
+                    self.model_name, device=self.device, dtype=self.dtype, max_side=self.max_side, **self.speed
                 )
                 editor.set_progress_bar_config(disable=True)
                 self._editor = editor

@@ -267,3 +267,18 @@ def test_a_local_cluster_has_a_cpu_for_every_replica_and_the_ingress_needs_none(
     with pytest.raises(KeyboardInterrupt):
         ray_app.run_local(AppOptions(sessions="unused", editor_replicas=2, masker_replicas=1))
     assert seen["num_cpus"] == 3 and seen["address"] is None
+
+
+def test_serve_ray_hands_the_speed_options_and_changed_settings_to_the_replicas(monkeypatch, tmp_path):
+    from emilie_agent.cli.main import main
+    from emilie_agent.server import ray_app
+
+    seen = {}
+    monkeypatch.setattr(ray_app, "run_local", lambda options, **kwargs: seen.update(options=options) or 0)
+    code = main(["serve", "--ray", "--models", "tiny", "--sessions", str(tmp_path), "--channels-last",
+                 "--vae-tiling", "--steps", "3", "--local-region", "crop"])
+    assert code == 0
+    options = seen["options"]
+    assert options.speed == {"compile_unet": False, "channels_last": True, "offload": None, "vae_tiling": True}
+    assert options.settings == {"steps": 3, "local_region": "crop"}
+    assert AppOptions(**options.model_dump()) == options  # plain data: it crosses to the replicas as it is

@@ -283,3 +283,19 @@ def test_a_service_makes_its_models_only_when_needed(tmp_path):
     service = EditingService(tmp_path / "s", models="tiny", device="cpu")
     assert service.plan("make it snow").steps  # the planner alone: no model loads
     assert service._editor is None and service._masker is None
+
+
+def test_the_speed_options_reach_the_editor_the_service_loads(tmp_path, tiny_model_cache):
+    import torch
+
+    from emilie_agent.service import SessionStore
+
+    plain = EditingService(SessionStore(tmp_path / "a"), models="tiny", device="cpu")
+    fast = EditingService(SessionStore(tmp_path / "b"), models="tiny", device="cpu",
+                          speed={"channels_last": True, "vae_tiling": True})
+    weight = fast.editor().unet.conv_in.weight
+    assert weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+    assert fast.editor().vae.use_tiling
+    assert plain.editor().unet.conv_in.weight.is_contiguous() and not plain.editor().vae.use_tiling
+    with pytest.raises(InvalidRequestError, match="leave out --offload"):
+        EditingService(SessionStore(tmp_path / "c"), models="tiny", device="cpu", speed={"offload": "model"}).editor()
