@@ -280,5 +280,5 @@ def test_serve_ray_hands_the_speed_options_and_changed_settings_to_the_replicas(
     assert code == 0
     options = seen["options"]
     assert options.speed == {"compile_unet": False, "channels_last": True, "offload": None, "vae_tiling": True}
-    assert options.settings == {"steps": 3, "local_region": "crop"}
+    assert options.settings == {"steps": 3, "local_region": "crop", "preserve": "exact"}  # the CLI default
     assert AppOptions(**options.model_dump()) == options  # plain data: it crosses to the replicas as it is
