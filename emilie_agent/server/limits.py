@@ -3,47 +3,27 @@
 :class:`BodyLimit` is ASGI middleware that refuses a body over ``max_upload_bytes`` with a 413: at once when
 the request says its length (``Content-Length``), else as soon as the bytes read pass the limit (a chunked
 upload is never spooled whole). :func:`check_picture` reads the picture's size from its header, before a pixel
-is decoded, and refuses pictures over ``max_side`` pixels on their longer side.
+is decoded, and refuses pictures over ``max_side`` pixels on their longer side (:mod:`emilie_agent.limits`,
+shared with the web page).
 """
 from __future__ import annotations
 
-import io
 import json
-import warnings
-from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InvalidImageError
+from ..limits import DEFAULT_MAX_SIDE, DEFAULT_MAX_UPLOAD_MB, UploadLimits, check_picture_header
 
-DEFAULT_MAX_UPLOAD_MB = 20.0
-DEFAULT_MAX_SIDE = 4096
+__all__ = ["BodyLimit", "DEFAULT_MAX_SIDE", "DEFAULT_MAX_UPLOAD_MB", "UploadLimits", "check_picture", "too_large"]
 
 
-@dataclass(frozen=True)
-class UploadLimits:
-    """The largest request body (megabytes) and the largest picture (pixels on the longer side) taken."""
-
-    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
-    max_side: int = DEFAULT_MAX_SIDE
-
-    def __post_init__(self) -> None:
-        if not self.max_upload_mb > 0:
-            raise InvalidImageError(f"the upload limit must be above 0 MB, not {self.max_upload_mb}")
-        if self.max_side < 8:
-            raise InvalidImageError(f"the picture size limit must be at least 8 pixels, not {self.max_side}")
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1024 * 1024)
-
-    def too_large(self, size: int) -> str:
-        return (
-            f"the request is {size / 1024 / 1024:.1f} MB or more; this server takes up to {self.max_upload_mb:g} MB: "
-            "send a smaller picture (e.g. as JPEG)"
-        )
+def too_large(limits: UploadLimits, size: int) -> str:
+    return (
+        f"the request is {size / 1024 / 1024:.1f} MB or more; this server takes up to {limits.max_upload_mb:g} MB: "
+        "send a smaller picture (e.g. as JPEG)"
+    )
 
 
 def check_picture(data: bytes, limits: UploadLimits) -> tuple[int, int]:
@@ -51,23 +31,7 @@ def check_picture(data: bytes, limits: UploadLimits) -> tuple[int, int]:
     else an InvalidImageError saying what the limit is."""
     if not data:
         raise InvalidImageError("the picture is empty (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:  # reads the header only
-                width, height = image.size
-    except UnidentifiedImageError:
-        raise InvalidImageError("the upload is not a picture this server can read (PNG, JPEG, WebP, ...)") from None
-    except Image.DecompressionBombError:
-        raise InvalidImageError(f"the picture is far too large; this server takes up to {limits.max_side} pixels a side") from None
-    except OSError as err:
-        raise InvalidImageError(f"the picture could not be read: {err}") from None
-    if max(width, height) > limits.max_side:
-        raise InvalidImageError(
-            f"the picture is {width}x{height} pixels; this server takes pictures up to {limits.max_side} pixels on "
-            "the longer side: downscale it and send it again"
-        )
-    return width, height
+    return check_picture_header(data, limits, surface="this server", what="the upload", again="send it again")
 
 
 class BodyLimit:
@@ -84,7 +48,7 @@ class BodyLimit:
         limit = self.limits.max_upload_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, self.limits.too_large(int(declared)))
+            await _send_413(send, too_large(self.limits, int(declared)))
             return
         seen = 0
 
@@ -95,7 +59,7 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     # FastAPI lets an HTTPException raised while the body is read through to the error handlers.
-                    raise HTTPException(413, self.limits.too_large(seen))
+                    raise HTTPException(413, too_large(self.limits, seen))
             return message
 
         await self.app(scope, counted, send)
