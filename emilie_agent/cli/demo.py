@@ -11,7 +11,6 @@ random-weight models, whose pictures are noise, when they are not. The drawn pic
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .edit import run_planned

@@ -8,16 +8,12 @@ from __future__ import annotations
 import base64
 import io
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
-import psutil
 import pytest
 from PIL import Image
 
@@ -27,6 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from emilie_agent.mcp_server.server import TOOL_NAMES
 from tests.fakes import make_picture
+from tests.processes import free_port, stop, stopping_children, wait_until_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (64, 48)  # not square: the tiny random detector needs that
@@ -65,23 +62,8 @@ def picture_file(tmp_path):
 @pytest.fixture
 def reaper():
     """Stops (by pid) every process started under this test that is still running at its end."""
-    me = psutil.Process()
-    before = {child.pid for child in me.children(recursive=True)}
-    yield
-    for child in me.children(recursive=True):
-        if child.pid not in before:
-            stop(child.pid)
-
-
-def stop(pid: int) -> None:
-    try:
-        process = psutil.Process(pid)
-        process.terminate()
-        process.wait(10)
-    except psutil.NoSuchProcess:
-        return
-    except psutil.TimeoutExpired:
-        os.kill(pid, signal.SIGKILL)
+    with stopping_children():
+        yield
 
 
 def text_of(result) -> str:
@@ -153,25 +135,14 @@ def test_over_stdio(server_args, server_env, picture_file, reaper):
 
 @contextmanager
 def http_server(server_args, server_env):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, **server_env}
     process = subprocess.Popen(
         [sys.executable, *server_args, "--http", "--port", str(port)],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the server ended: {process.stderr.read().decode(errors='replace')[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not start listening"
-                time.sleep(0.2)
+        wait_until_listening(process, port, TIMEOUT)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         stop(process.pid)

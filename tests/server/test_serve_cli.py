@@ -2,51 +2,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psutil
 
 from tests.fakes import make_picture
+from tests.processes import free_port, stop, wait_until_listening
 from tests.server.conftest import SIZE, png
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stop(pid: int) -> None:
-    try:
-        process = psutil.Process(pid)
-        process.terminate()
-        process.wait(10)
-    except psutil.NoSuchProcess:
-        return
-    except psutil.TimeoutExpired:
-        process.kill()
-
-
-def wait_until_listening(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"the server ended: {process.stderr.read().decode(errors='replace')[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "the server did not start listening"
-            time.sleep(0.2)
 
 
 def test_serve_answers_over_http_and_two_sessions_run_at_once(tmp_path, tiny_model_cache, tiny_editor, tiny_masker):
@@ -67,7 +35,7 @@ def test_serve_answers_over_http_and_two_sessions_run_at_once(tmp_path, tiny_mod
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
-        wait_until_listening(process, port)
+        wait_until_listening(process, port, TIMEOUT)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as client:
             assert client.get("/healthz").json()["status"] == "ok"
 

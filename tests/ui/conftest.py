@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import psutil
 import pytest
 
 from emilie_agent.errors import ModelNotAvailableError
 from emilie_agent.models.loading import TOY_KINDS, toy_model_dir
+from tests.processes import free_port, stop, stopping_children
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180  # seconds for the server to answer (it imports gradio and torch; slow on a busy machine)
@@ -61,33 +59,11 @@ def chromium_path() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stop(pid: int) -> None:
-    """Stop one process by its pid: SIGTERM, then SIGKILL if it has not gone in 10 s."""
-    try:
-        process = psutil.Process(pid)
-        process.terminate()
-        process.wait(10)
-    except psutil.NoSuchProcess:
-        return
-    except psutil.TimeoutExpired:
-        os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def reaper():
     """At the module's end, stops (by pid) every process started under it that is still running."""
-    me = psutil.Process()
-    before = {child.pid for child in me.children(recursive=True)}
-    yield
-    for child in me.children(recursive=True):
-        if child.pid not in before:
-            stop(child.pid)
+    with stopping_children():
+        yield
 
 
 class Server:
