@@ -119,7 +119,60 @@ def resolve_model(name_or_path: str | os.PathLike, kind: str) -> str:
         return str(real_size_model_dir(kind))
     if name == TOY:
         return str(toy_model_dir(kind))
+    if not looks_local(name) and hub_model_out_of_reach(name):
+        # Without this the HF libraries retry the unreachable hub for half a minute before failing.
+        raise model_not_available(name, KIND_NAMES.get(kind, "model"), ConnectionError("the hub cannot be reached"))
     return name
+
+
+KIND_NAMES = {"instruct-pix2pix": "InstructPix2Pix model", "grounding-dino": "GroundingDINO model",
+              "sam": "SAM model", "clip": "CLIP model", "dino": "DINO model"}
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+_reachability: dict[str, tuple[float, bool]] = {}
+
+
+def hub_model_out_of_reach(repo: str) -> bool:
+    """Whether hub id ``repo`` is neither in the local Hugging Face cache nor downloadable, as far as one quick
+    check tells: the hub's host does not take a TCP connection within 3 s. False whenever in doubt (offline mode,
+    which the libraries handle fast themselves; a proxy, which the check would bypass; a name that is not an
+    ``owner/name`` hub id)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    if repo.count("/") != 1 or any(os.environ.get(v) for v in _PROXY_VARIABLES):
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    for marker in ("config.json", "model_index.json", "preprocessor_config.json"):
+        try:
+            if isinstance(try_to_load_from_cache(repo, marker), str):
+                return False
+        except Exception:  # noqa: BLE001 - an odd name: let from_pretrained say what is wrong
+            return False
+    return not hub_reachable()
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub's host (``HF_ENDPOINT``) takes a TCP connection; remembered for a minute."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    parts = urlsplit(constants.ENDPOINT)
+    host, port = parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443)
+    key = f"{host}:{port}"
+    now = time.monotonic()
+    seen = _reachability.get(key)
+    if seen is not None and now - seen[0] < 60:
+        return seen[1]
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        ok = True
+    except OSError:
+        ok = False
+    _reachability[key] = (now, ok)
+    return ok
 
 
 def model_defaults(folder: str | os.PathLike) -> dict[str, Any]:

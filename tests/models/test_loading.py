@@ -55,6 +55,38 @@ def test_missing_hub_weights_offline_is_one_clear_error():
     assert "\n" not in message
 
 
+def test_an_uncached_hub_model_with_the_hub_out_of_reach_fails_at_once(monkeypatch):
+    """Without HF_HUB_OFFLINE the HF libraries retry an unreachable hub for ~30 s; one quick check answers first."""
+    import socket
+
+    for variable in ("HF_HUB_OFFLINE", *loading._PROXY_VARIABLES):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(loading, "_reachability", {})
+    attempts = []
+
+    def refused(address, timeout=None):
+        attempts.append((address, timeout))
+        raise ConnectionRefusedError("no network")
+
+    monkeypatch.setattr(socket, "create_connection", refused)
+    with pytest.raises(ModelNotAvailableError) as info:
+        EmilieEditor.from_pretrained("someone/not-cached-pix2pix", device="cpu")
+    message = str(info.value)
+    assert "someone/not-cached-pix2pix" in message and "could not be downloaded" in message
+    assert "emilie-agent fetch" in message and "\n" not in message
+    assert len(attempts) == 1 and attempts[0][1] == 3.0
+    # Remembered: a second model asks the network no more; a local folder, "tiny", or a proxy never ask.
+    with pytest.raises(ModelNotAvailableError):
+        resolve_model("someone/other-model", "sam")
+    assert len(attempts) == 1
+    assert not loading.hub_model_out_of_reach("not-a-hub-id")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    assert not loading.hub_model_out_of_reach("someone/other-model")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert not loading.hub_model_out_of_reach("someone/other-model")  # offline: the libraries fail fast themselves
+
+
 def test_missing_or_wrong_local_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelNotAvailableError, match="there is no folder"):
         EmilieEditor.from_pretrained(str(tmp_path / "nope"), device="cpu")
