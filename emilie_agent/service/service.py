@@ -19,7 +19,9 @@ session logic of its own::
 * **Saved after every change**: each session is a folder in the :class:`SessionStore` (one per id), written
   after every finished step and every move (undo, redo, go to). A restart loses nothing. While a session is
   held in memory it holds its folder's lock (:mod:`emilie_agent.editing.lock`): another process (or another
-  service) cannot write it meanwhile, and gets a one-line "in use by ..." error instead.
+  service) cannot write it meanwhile, and gets a one-line "in use by ..." error instead. With a store in object
+  storage (an fsspec URL) the folder is a local working copy, uploaded after every save
+  (:mod:`emilie_agent.service.remote`).
 * **Idle sessions leave memory** after ``idle_seconds`` without a request (and the least recently used ones
   when more than ``max_sessions_in_memory`` are held), letting go of their lock; the next request on them loads
   them back from disk.
@@ -72,7 +74,7 @@ DEFAULT_MAX_SESSIONS_IN_MEMORY = 32
 class EditingService:
     """Editing sessions by id over one shared editor, masker and planner; see the module docstring.
 
-    ``store``: a :class:`SessionStore` or the folder for one. ``models``: ``"toy"`` (the packaged toy-world
+    ``store``: a :class:`SessionStore`, or the folder (or fsspec URL of object storage) for one. ``models``: ``"toy"`` (the packaged toy-world
     models), ``"tiny"`` (random weights: wiring only), a hub id or a local folder for the editor, or None for
     the default real models; ``tiny`` and ``toy`` name the masker's models too unless ``masker_options`` says
     otherwise. ``device`` / ``dtype``: where the models run (default: the best available); ``max_side``: the
