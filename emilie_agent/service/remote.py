@@ -76,10 +76,19 @@ class RemoteFolders:
 
     # ------------------------------------------------------------------ what is there
     def has_session(self, name: str) -> bool:
+        self._forget_listings(self.path(name))
         return self._call(self.fs.exists, self.path(name, MANIFEST))
+
+    def _forget_listings(self, path: str | None = None) -> None:
+        # s3fs / gcsfs cache directory listings; another replica may have written since.
+        try:
+            self.fs.invalidate_cache(path)
+        except Exception:  # noqa: BLE001 - a file system without a cache
+            pass
 
     def names(self) -> list[tuple[float, str]]:
         """(modified time or 0, name) of every folder holding a manifest."""
+        self._forget_listings()
         try:
             entries = self.fs.ls(self.root, detail=True)
         except FileNotFoundError:
@@ -141,6 +150,7 @@ class RemoteFolders:
         except OSError as err:
             raise SessionFileError(f"{manifest} cannot be read: {err}") from None
         listed = _listed_files(data, manifest)
+        self._forget_listings(self.path(name))
         try:
             there = {posixpath.basename(p) for p in self.fs.ls(self.path(name), detail=False)}
         except FileNotFoundError:
