@@ -66,6 +66,8 @@ def add_parser(subparsers) -> None:
     sampling.add_argument("--image-scale", type=float, default=None, help="s_I (default: the model's, else 1.5)")
     sampling.add_argument("--scheduler", default=None, help=f"{', '.join(SCHEDULERS)} (default: the model's)")
     sampling.add_argument("--seed", type=int, default=0, help="base seed; turn t of sequence i uses seed + 1000 i + t")
+    sampling.add_argument("--crop-margin", type=int, default=None,
+                          help="crop mode's context around the mask, in pixels of the edited size (default 32)")
     sampling.add_argument("--max-side", type=int, default=None, help="longest side edited at (default: the model's)")
     p.add_argument("--contact-sequences", type=int, default=3, help="sequences on the contact sheet (default 3)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     # Checked before any model loads: methods, turns, sampling settings, sizes, the data.
     methods = parse_methods(args.methods)
     sampling = dict(steps=args.steps, text_scale=args.text_scale, image_scale=args.image_scale,
-                    scheduler=args.scheduler, seed=args.seed)
+                    scheduler=args.scheduler, seed=args.seed, crop_margin=args.crop_margin)
     EditSettings(**{k: v for k, v in sampling.items() if v is not None})
     if args.sequences is not None and args.sequences < 1:
         raise InvalidRequestError(f"--sequences must be at least 1, not {args.sequences}")

@@ -91,6 +91,19 @@ def test_metrics_whose_models_are_absent_are_skipped_with_the_reason(toy_run, ca
     assert "0 run, 2 reused" in out.out
 
 
+def test_the_crop_margin_reaches_the_settings_and_a_new_margin_is_a_new_run(toy_run, capsys):
+    argv = ["eval", "toy", "--sequences", "2", "--turns", "2", "--size", "48x40", "--models", "tiny", "--steps", "1",
+            "--quiet", "--clip-model", "none", "--dino-model", "none", "--methods", "emilie-exact-crop",
+            "--crop-margin", "4", "-o", str(toy_run)]
+    assert main(argv) == 0
+    results = json.loads((toy_run / "results.json").read_text())
+    assert results["settings"]["crop_margin"] == 4 and "2 run" in capsys.readouterr().out
+    argv[argv.index("4")] = "8"
+    assert main(argv) == 0
+    assert json.loads((toy_run / "results.json").read_text())["settings"]["crop_margin"] == 8
+    assert "2 run, 0 reused" in capsys.readouterr().out
+
+
 def test_magicbrush_from_the_published_folder(magicbrush_folder, tmp_path, capsys):
     out = tmp_path / "mb"
     argv = ["eval", "magicbrush", "--data", str(magicbrush_folder), "--methods", "ip2p-recursive,emilie-guided",
