@@ -870,7 +870,7 @@ def stage_segmenter(args) -> dict:
             picture, boxes, masks = sam_sample(rng, k, size)
             b = np.asarray(boxes, np.float32)
             wh = np.stack([b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]] * 2, 1)
-            b = b + rng.normal(0, 0.06, b.shape).astype(np.float32) * wh  # loose boxes, as a detector gives
+            b = b + rng.normal(0, args.sam_jitter, b.shape).astype(np.float32) * wh  # loose boxes, as a detector gives
             pics.append(np.asarray(picture))
             bxs.append(b)
             gts.append(masks)
@@ -958,6 +958,9 @@ def main(argv=None) -> int:
     ap.add_argument("--det-lr", type=float, default=4e-4)
     ap.add_argument("--sam-batch", type=int, default=8)
     ap.add_argument("--sam-lr", type=float, default=5e-4)
+    ap.add_argument("--sam-jitter", type=float, default=0.06,
+                    help="std of the noise on the segmenter's training boxes, as a share of the box's size (0.06; "
+                         "the toy detector's boxes are often looser: the shipped SAM was extended with 0.15)")
     ap.add_argument("--eval-only", action="store_true", help="skip training; measure the saved folders")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
