@@ -643,8 +643,23 @@ def _patch_matcher():
     lgd.GroundingDinoImageLoss._get_target_classes_one_hot = _get_target_classes_one_hot
 
 
-def detection_sample(rng: np.random.Generator):
-    """A random scene picture (random size and aspect), a prompt, and the boxes it should give (maybe none)."""
+def edited_look(picture: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The picture as it comes out of the toy editor in a session: drawn at 64 px on its longer side, brought
+    back to its size (soft edges), slightly blurred and tinted. The masker sees such pictures after every edit."""
+    from PIL import Image, ImageFilter
+
+    w, h = picture.size
+    side = int(rng.choice([48, 64, 64, 80]))
+    small = picture.resize((max(8, round(w * side / max(w, h))), max(8, round(h * side / max(w, h)))), Image.BILINEAR)
+    out = small.resize((w, h), Image.BICUBIC).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.0, 1.2))))
+    arr = np.asarray(out, np.float32) * rng.uniform(0.9, 1.1, 3) + rng.normal(0, 4, (h, w, 3))
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def detection_sample(rng: np.random.Generator, degrade: float = 0.0):
+    """A random scene picture (random size and aspect), a prompt, and the boxes it should give (maybe none).
+
+    With probability ``degrade`` the picture gets :func:`edited_look` (what the editor's outputs look like)."""
     scene = random_scene(rng, aspect=1.0 if rng.random() < 0.5 else 4 / 3)
     for _ in range(int(rng.integers(0, 3))):
         edit = sample_edit(rng, scene, "train")
@@ -660,6 +675,8 @@ def detection_sample(rng: np.random.Generator):
         for noun in names_for(oid, scene):
             if noun in DETECT_NOUNS:
                 present.setdefault(noun, []).append(boxes[oid])
+    if degrade > 0 and rng.random() < degrade:
+        picture = edited_look(picture, rng)
     absent = [n for n in DETECT_NOUNS if n not in present]
     if absent and rng.random() < 0.3:
         noun, found = absent[int(rng.integers(len(absent)))], []
@@ -707,7 +724,8 @@ def box_iou(a, b) -> float:
 
 
 @torch.no_grad()
-def evaluate_detector(model, processor, n: int, seed: int, thresholds=(0.3,), text_threshold=0.25) -> dict:
+def evaluate_detector(model, processor, n: int, seed: int, thresholds=(0.3,), text_threshold=0.25,
+                      degrade: float = 0.0) -> dict:
     """Held-out scenes, through the processor + post-processing path the masker uses.
 
     Present: the best-scoring box overlaps a true box of the noun at IoU >= 0.5 and passes the threshold.
@@ -716,7 +734,7 @@ def evaluate_detector(model, processor, n: int, seed: int, thresholds=(0.3,), te
     rng = np.random.default_rng([seed, 77])
     records = []  # (present, best score, best box iou ok)
     for _ in range(n):
-        picture, prompt, found, _ = detection_sample(rng)
+        picture, prompt, found, _ = detection_sample(rng, degrade)
         text = processor.tokenizer(prompt, return_tensors="pt")
         enc = processor.image_processor(images=picture, return_tensors="pt")
         out = model(pixel_values=enc["pixel_values"], pixel_mask=enc.get("pixel_mask"), **text)
@@ -755,7 +773,7 @@ def stage_detector(args) -> dict:
         rng = step_rng(args.seed, "detector", step)
         pictures, prompts, labels = [], [], []
         for _ in range(args.det_batch):
-            picture, prompt, found, _ = detection_sample(rng)
+            picture, prompt, found, _ = detection_sample(rng, args.det_degrade)
             pictures.append(picture)
             prompts.append(prompt)
             labels.append(to_targets(found, picture.size))
@@ -794,7 +812,8 @@ def detector_thresholds(args) -> dict:
     choice = {"box_threshold": best, "text_threshold": round(min(best, 0.25), 2), "size": DETECT_SIDE}
     (folder / "emilie_toy.json").write_text(json.dumps(choice, indent=2) + "\n")
     held = evaluate_detector(model, processor, n_tune * 4 // 3, args.seed, (best,))[best]
-    return {"detector_thresholds": choice, "detector_heldout": held,
+    edited = evaluate_detector(model, processor, n_tune * 4 // 3, args.seed, (best,), degrade=1.0)[best]
+    return {"detector_thresholds": choice, "detector_heldout": held, "detector_heldout_edited_look": edited,
             "detector_tuning": {str(k): v for k, v in tune.items()}}
 
 
@@ -957,6 +976,9 @@ def main(argv=None) -> int:
     ap.add_argument("--det-batch", type=int, default=8)
     ap.add_argument("--det-lr", type=float, default=4e-4)
     ap.add_argument("--sam-batch", type=int, default=8)
+    ap.add_argument("--det-degrade", type=float, default=0.0,
+                    help="share of the detector's training pictures made to look like the editor's outputs (0; the "
+                         "shipped detector was fine-tuned with 0.5)")
     ap.add_argument("--sam-lr", type=float, default=5e-4)
     ap.add_argument("--sam-jitter", type=float, default=0.06,
                     help="std of the noise on the segmenter's training boxes, as a share of the box's size (0.06; "
