@@ -117,6 +117,8 @@ MIN_RECOLOURED = 1  # of RECOLOUR_CASES
 MIN_GLOBAL_CLOSER = 3  # of GLOBAL_CASES
 RECOLOUR_CASES = 6
 MAX_WINTER_RATIO = 0.5
+MIN_DOOR_BLUE_OVER_RED = 80  # measured 221 - 44 = 177
+MAX_CAR_LEFT = 0.8  # the car's area: L1 to the no-car truth after / before the step; measured 38.4 / 65.4 = 0.59
 GLOBAL_CASES = 6
 
 
@@ -155,12 +157,12 @@ def test_a_global_edit_moves_the_picture_toward_its_truth(editor):
     assert np.mean(l1_edit) < 0.75 * np.mean(l1_nothing), (np.mean(l1_edit), np.mean(l1_nothing))
 
 
-def test_the_demo_on_the_toy_models_plans_three_steps_and_makes_winter(tmp_path, capsys):
+def test_the_demo_on_the_toy_models_makes_all_three_edits(tmp_path, capsys):
     """The main job: "make it winter, then paint the door blue and remove the car" on the scene it draws.
 
-    Measured (README): the winter step is made; the door and the car are local steps whose masks are the
-    detector's, so each either edits inside its mask only or is skipped as not found. The winter turn must be
-    closer to its ground truth (the demo scene re-drawn in winter) than the input is."""
+    Measured (README): winter's L1 to its truth is well under the input's; the door's mean colour turns from
+    (210, 30, 35) to (44, 69, 221); the car's area moves from L1 65.4 to 38.4 of the winter-without-car truth
+    (a ghost of the car remains). Each local step changes nothing outside its feathered mask."""
     from emilie_agent.cli.main import main
     from emilie_agent.toyworld import Edit, apply, demo_scene_scene
 
@@ -169,12 +171,22 @@ def test_the_demo_on_the_toy_models_plans_three_steps_and_makes_winter(tmp_path,
     plan = json.loads((out / "plan.json").read_text())
     assert [(s["scope"], s["target"]) for s in plan["steps"]] == [("global", None), ("local", "door"), ("local", "car")]
     turns = EditSession.load(out / "session").history()
+    assert [t.instruction for t in turns[1:]] == ["make it winter", "paint the door blue", "remove the car"]
     size = turns[0].picture.size
-    winter = np.asarray(render(apply(demo_scene_scene(size), Edit("season", value="winter")), size)[0], np.float32)
-    before = np.abs(np.asarray(turns[0].picture, np.float32) - winter).mean()
-    after = np.abs(np.asarray(turns[1].picture, np.float32) - winter).mean()
+    scene = demo_scene_scene(size)
+    _, masks, _ = render(scene, size)
+    winter_scene = apply(scene, Edit("season", value="winter"))
+    winter = np.asarray(render(winter_scene, size)[0], np.float32)
+    pixels = [np.asarray(t.picture.convert("RGB"), np.float32) for t in turns]
+    before, after = np.abs(pixels[0] - winter).mean(), np.abs(pixels[1] - winter).mean()
     assert after < MAX_WINTER_RATIO * before, f"winter: L1 to its truth {after:.1f}, the input's {before:.1f}"
-    for previous, turn in zip(turns[1:], turns[2:]):  # the local steps that found their target
+    red, green, blue = pixels[2][masks["house.door"]].mean(0)
+    assert blue > red + MIN_DOOR_BLUE_OVER_RED, f"the door's mean colour is {red:.0f}, {green:.0f}, {blue:.0f}"
+    no_car = np.asarray(render(apply(winter_scene, Edit("remove", target="car")), size)[0], np.float32)
+    car = masks["car0"]
+    was, now = (np.abs(p[car] - no_car[car]).mean() for p in pixels[2:4])
+    assert now < MAX_CAR_LEFT * was, f"the car's area: L1 to the no-car truth {was:.1f} -> {now:.1f}"
+    for previous, turn in zip(turns[1:], turns[2:]):
         assert turn.context.scope == "local" and turn.mask is not None
         outside = feathered_mask(turn.mask, default_feather(size)) == 0
         assert np.array_equal(np.asarray(turn.picture)[outside], np.asarray(previous.picture)[outside])
