@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import posixpath
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..editing.storage import MANIFEST
+from ..editing.storage import MANIFEST, read_manifest
 from ..errors import SessionFileError
 from ..files import atomic_write
 
@@ -191,10 +192,6 @@ class RemoteFolders:
 def _listed_files(manifest: bytes, where: object) -> set[str]:
     """The file names a manifest lists, after every check a local manifest gets (size, format, names, tree):
     a manifest from storage is not trusted."""
-    import tempfile
-
-    from ..editing.storage import read_manifest
-
     with tempfile.TemporaryDirectory(prefix="emilie-manifest-") as staging:
         (Path(staging) / MANIFEST).write_bytes(manifest)
         try:

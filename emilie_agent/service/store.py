@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..editing.storage import MANIFEST, read_manifest
 from ..errors import EmilieError, InvalidRequestError, SessionFileError
+from .remote import RemoteFolders, is_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..editing.session import EditSession
@@ -85,8 +86,6 @@ class SessionStore:
 
     def __init__(self, root: str | os.PathLike, *, cache: str | os.PathLike | None = None,
                  storage_options: dict | None = None):
-        from .remote import RemoteFolders, is_url
-
         self.url = str(root).rstrip("/") if is_url(root) else None
         self.remote = RemoteFolders(self.url, storage_options) if self.url else None
         if self.url and cache is None:
