@@ -56,7 +56,7 @@ ProgressFactory = Callable[[str], Callable[[int, int], None]]  # label -> (done,
 # Instructions that put something new on or next to the target, or make it grow: the edit must be free to
 # paint past the target's outline, so the mask is the target's surroundings (a "region"), not its shape.
 ADDING_VERBS = frozenset(
-    "add put place give draw insert attach hang stick plant sprinkle scatter surround".split()
+    "add put place park give draw insert attach hang stick plant sprinkle scatter surround".split()
 )
 GROWING_WORDS = frozenset(
     "bigger larger taller longer wider thicker huge giant enlarge grow extend expand lengthen widen stretch".split()

@@ -201,22 +201,22 @@ ounce ours ouse oust outed outlined outlines outlive outride outs outsider outsi
 overexpose overexposes overs overt owe owen owl own oxen oyer pace pacing pack pact pacts pad page paid pail pain
 paine pained paining pains painter paintings paints painty pajama pal palace paled paleo paler pales palettes paley
 pali pall pallette palm palmer palmette palp pals palter paltering paly pam pan panamas pane panes pang panga pangs
-panned pans pant panted panting panto pantos panty pap pappy par para pard pare park parker parl parr pars parson
-parts party pas pase passel passible passive past paste pasted pastels pastern pastes pastil pasts pat pate patel
-patly pats patten patter pattered patterns patters paulette pave paving pawn pay payer paying payt pcs pct peace
-peachy peal peale peans pear pearson peart pease peat pec ped pee peed peel peen peep peeping peer pele pelt pelting
-pen pencel pencils pend peon peopled peoples pep per perch perfecta perfecto perfects perm peron perron persona
-persons pert pertly pes pesach pest pester pet petting pew pews pfc phat phi phis pho phonograph phot photog
-photographs photography photom photon photos phots pica pice pick picrate pics pict pictured piddle pie piers pig
-pike pilate pile pill pillion pin pine ping pinking pinko pinks pinky pins pinsk pint pinter pinto pints piny pip
-pipe pirated pirates pis pish pit pitch pith pits pitting pius pix pixelate pixels pixilated pkt placed placer
+panned pans pant panted panting panto pantos panty pap pappy par para pard pare parka parker parks parky parl parr
+pars parson parts party pas pase passel passible passive past paste pasted pastels pastern pastes pastil pasts pat
+pate patel patly pats patten patter pattered patterns patters paulette pave paving pawn pay payer paying payt pcs
+pct peace peachy peal peale peans pear pearson peart pease peat pec ped pee peed peel peen peep peeping peer pele
+pelt pelting pen pencel pencils pend peon peopled peoples pep per perch perfecta perfecto perfects perk perm peron
+perron persona persons pert pertly pes pesach pest pester pet petting pew pews pfc phat phi phis pho phonograph phot
+photog photographs photography photom photon photos phots pica pice pick picrate pics pict pictured piddle pie piers
+pig pike pilate pile pill pillion pin pine ping pinking pinko pinks pinky pins pinsk pint pinter pinto pints piny
+pip pipe pirated pirates pis pish pit pitch pith pits pitting pius pix pixelate pixels pixilated pkt placed placer
 places placet placid placing plage plaice plaids plain plaint plait plan plane planer planet planing plank plano
 plans plants plat plate plater plating platy playa played players playings plays pleach pleas pleased pleases pliant
 plier plies plight plighter plighting ploce plop plot plots plow plower plowing ploy plug plugs plum plums plur
 plush ply plying pms poach pock pod poe poi pointed points pointy poise pol pola polaroids polder pole policed
 policemen polices policewomen policy polite polk polkas pols pom pome pomp ponce ponder pondering pone pones pong
-pongs pons poo pood pooka pool poon poop poor pope popper pops pore porker porn port porter portly pos pose poser
-posher positions positron possibles postcards posted postern posters pot pother pots potted potter potty pouch
+pongs pons poo pood pooka pool poon poop poor pope popper pops pore pork porker porn port porter portly pos pose
+poser posher positions positron possibles postcards posted postern posters pot pother pots potted potter potty pouch
 pouching pouf pound pours pout pouter pow power pox praise prance prase prat prate prawn pray prayer praying preach
 prebend pred preen prefect prepend preserved preserver preserves press pretends prey price pride priding priers prim
 princes prink prinking print printed printing project projecting prom prop protects protest protesting prow prs prus
@@ -268,11 +268,11 @@ snowball snowfalls snowmen snows snowstorms soap soared soave sob soc sock socke
 soiling soke sol sold solder soldiers soldiery sole solider solver som soma somethings somewhats somme sone sones
 song songs sonny sons sony soon soot sooth sop sore sorn sort sorter sorts sos sot sots sotted sou sough sound sour
 sours sow sower sowing sown sox soy spaced spacer spaces spacey spackle spacy spade spae spake spall spare spared
-sparely sparing sparking sparkled sparkler sparkles sparky sparling spate spatted spatter spattered spay specie
-spectacle spectacled spic spice spick spicy spier spike spile spine spinier spiny spiry spit spitted spitting splay
-splaying spook spooks spoony sporing sport sported sports sporty spot spotter spout spouted sprang spreads spreed
-sprig springe springs springy sprinkled sprinkler sprinkles sprint sprouts sprung spuing spy spying squame squared
-squarer squares squire sta stacc staci stacks stacy stage staid stainer stake stale staled stalk stall stan
+sparely sparing spark sparking sparkled sparkler sparkles sparky sparling spate spatted spatter spattered spay
+specie spectacle spectacled spic spice spick spicy spier spike spile spine spinier spiny spiry spit spitted spitting
+splay splaying spook spooks spoony sporing sport sported sports sporty spot spotter spout spouted sprang spreads
+spreed sprig springe springs springy sprinkled sprinkler sprinkles sprint sprouts sprung spuing spy spying squame
+squared squarer squares squire sta stacc staci stacks stacy stage staid stainer stake stale staled stalk stall stan
 standings stands stane stang stank stans star stared starer stares stark starkly starlet starr stars start starve
 state stave stay std ste steal steam steen steep steeping steeps stele stem stems step stere stet stets stetting
 steven stews stich sticks sticky stile stine sting stinger stink stint stirk stitch stock stocked stoke stole stoned

@@ -31,7 +31,7 @@ TRANSFORM_VERBS = _words("turn change transform convert morph make render alter 
 STATE_VERBS = _words("make turn paint repaint color colour recolor recolour dye tint render get let have")
 ADD_VERBS = _words(
     "add put place insert draw include attach stick hang plant set throw sprinkle scatter spread position "
-    "install build create generate write pour lay stack bring grow apply sprout"
+    "install build create generate write pour lay stack bring grow apply sprout park"
 )
 GIVE_VERBS = _words("give hand")
 FILL_VERBS = _words("fill cover decorate surround wrap coat dress adorn top line")

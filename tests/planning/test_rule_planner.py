@@ -159,6 +159,8 @@ CASES = [
         [(L, "cat", False, "orange"), (L, "cat", True, "make it black and white")],
     ),
     ("Make the background blurry but keep the woman sharp.", [(L, "background", False, "blurry")]),
+    # The new object is not the target: where it goes is ("park" was read as a plain verb before).
+    ("park a blue car on the road", [(L, "road", False, "park")]),
 ]
 
 
