@@ -17,10 +17,8 @@ import argparse
 import sys
 
 from .options import (
-    add_editor_arguments,
-    add_masker_arguments,
-    add_planner_arguments,
     add_server_arguments,
+    add_service_arguments,
     check_port,
     edit_settings,
     editing_service,
@@ -54,16 +52,7 @@ def add_parser(subparsers) -> None:
     g.add_argument(
         "--no-preload", action="store_true", help="load the models at the first edit, not when the server starts"
     )
-    add_editor_arguments(p)
-    add_masker_arguments(p)
-    planning = p.add_argument_group("planner")
-    add_planner_arguments(planning, model_flag="--planner-model")
-    planning.add_argument(
-        "--on-missing",
-        choices=["skip", "stop"],
-        default="skip",
-        help="when a step's target is not found: skip that step (default) or stop the request there",
-    )
+    add_service_arguments(p)
     p.set_defaults(func=run, models="auto")
 
 

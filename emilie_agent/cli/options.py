@@ -288,17 +288,30 @@ def planner(kind: str | None, model: str | None) -> Planner:
     return make_planner(kind or ("llm" if model else "rules"), model)
 
 
-# ---------------------------------------------------------------------- planned requests -> EditingAgent
-def add_request_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the planned form (``edit ... -o OUT_DIR``) and of ``chat``."""
-    g = parser.add_argument_group("planned requests (edit -o OUT_DIR, chat)")
-    add_planner_arguments(g, model_flag="--planner-model")
-    g.add_argument(
+def add_planning_arguments(group) -> None:
+    """``--planner``, ``--planner-model`` and ``--on-missing``: how a request becomes steps, and what a step whose
+    target is not found does."""
+    add_planner_arguments(group, model_flag="--planner-model")
+    group.add_argument(
         "--on-missing",
         choices=["skip", "stop"],
         default="skip",
         help="when a step's target is not found: skip that step (default) or stop the request there",
     )
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """The editor, masker and planner options every server verb (ui, mcp, serve) takes."""
+    add_editor_arguments(parser)
+    add_masker_arguments(parser)
+    add_planning_arguments(parser.add_argument_group("planner"))
+
+
+# ---------------------------------------------------------------------- planned requests -> EditingAgent
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the planned form (``edit ... -o OUT_DIR``) and of ``chat``."""
+    g = parser.add_argument_group("planned requests (edit -o OUT_DIR, chat)")
+    add_planning_arguments(g)
     g.add_argument(
         "--resume",
         metavar="DIR",

@@ -24,10 +24,8 @@ import argparse
 import sys
 
 from .options import (
-    add_editor_arguments,
-    add_masker_arguments,
-    add_planner_arguments,
     add_server_arguments,
+    add_service_arguments,
     check_editor_options,
     check_port,
     edit_settings,
@@ -74,16 +72,7 @@ def add_parser(subparsers) -> None:
     r.add_argument(
         "--ray-address", default=None, help="join this Ray cluster (e.g. auto) instead of starting a local one"
     )
-    add_editor_arguments(p)
-    add_masker_arguments(p)
-    planning = p.add_argument_group("planner")
-    add_planner_arguments(planning, model_flag="--planner-model")
-    planning.add_argument(
-        "--on-missing",
-        choices=["skip", "stop"],
-        default="skip",
-        help="when a step's target is not found: skip that step (default) or stop the request there",
-    )
+    add_service_arguments(p)
     p.set_defaults(func=run, models="auto")
 
 

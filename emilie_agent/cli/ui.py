@@ -19,10 +19,8 @@ import sys
 import tempfile
 
 from .options import (
-    add_editor_arguments,
-    add_masker_arguments,
-    add_planner_arguments,
     add_server_arguments,
+    add_service_arguments,
     check_port,
     edit_settings,
     editing_service,
@@ -49,16 +47,7 @@ def add_parser(subparsers) -> None:
     g.add_argument(
         "--max-picture-side", type=int, default=None, help="largest picture, pixels on its longer side (default 4096)"
     )
-    add_editor_arguments(p)
-    add_masker_arguments(p)
-    planning = p.add_argument_group("planner")
-    add_planner_arguments(planning, model_flag="--planner-model")
-    planning.add_argument(
-        "--on-missing",
-        choices=["skip", "stop"],
-        default="skip",
-        help="when a step's target is not found: skip that step (default) or stop the request there",
-    )
+    add_service_arguments(p)
     p.set_defaults(func=run, models="auto")
 
 
