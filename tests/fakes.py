@@ -20,6 +20,15 @@ def make_picture(width: int = 64, height: int = 64, seed: int = 0) -> Image.Imag
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
+def box_mask(size, box) -> np.ndarray:
+    """A float mask of ``size`` (width, height): 1 inside ``box`` (x0, y0, x1, y1), 0 elsewhere."""
+    w, h = size
+    m = np.zeros((h, w), np.float32)
+    x0, y0, x1, y1 = box
+    m[max(0, y0) : y1, max(0, x0) : x1] = 1.0
+    return m
+
+
 def dilate(mask, pixels: int):
     """A boolean mask grown by ``pixels`` in every direction (square neighbourhood)."""
     grown = np.asarray(mask, bool).copy()
@@ -60,12 +69,9 @@ class BoxMasker:
         self.calls: list[tuple[str, str, bool]] = []
 
     def box_mask(self, size, phrase: str, granularity: str = "object") -> np.ndarray:
-        w, h = size
-        mask = np.zeros((h, w), np.float32)
         x0, y0, x1, y1 = self.BOXES[phrase]
         grow = REGION_GROWTH if granularity == "region" else 0
-        mask[max(0, y0 - grow) : y1 + grow, max(0, x0 - grow) : x1 + grow] = 1.0
-        return mask
+        return box_mask(size, (x0 - grow, y0 - grow, x1 + grow, y1 + grow))
 
     def mask(self, image, phrase, granularity="object", spread=None, invert=False, multiple=None):
         self.calls.append((phrase, granularity, invert))

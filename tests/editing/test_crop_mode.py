@@ -8,17 +8,9 @@ import torch
 from emilie_agent.editing.pipeline import latent_crop
 from emilie_agent.editing.settings import EditSettings
 from emilie_agent.errors import InvalidRequestError
-from tests.fakes import dilate, make_picture
+from tests.fakes import box_mask, dilate, make_picture
 
 STEPS = 4
-
-
-def box_mask(size, box):
-    w, h = size
-    m = np.zeros((h, w), np.float32)
-    x0, y0, x1, y1 = box
-    m[y0:y1, x0:x1] = 1.0
-    return m
 
 
 class UnetShapes:

@@ -12,7 +12,7 @@ from emilie_agent.editing.composite import composite
 from emilie_agent.editing.pipeline import EmilieEditor, EmilieEditorOutput
 from emilie_agent.editing.settings import EditSettings
 from emilie_agent.errors import EditFailedError, InvalidMaskError, InvalidRequestError
-from tests.fakes import dilate, make_picture
+from tests.fakes import box_mask, dilate, make_picture
 
 STEPS = 6
 
@@ -28,14 +28,6 @@ def z0(editor, image_latents, *, seed, mask=None, steps=STEPS, **kwargs):
         output_type="latent",
         **kwargs,
     ).images
-
-
-def box_mask(size, box):
-    w, h = size
-    m = np.zeros((h, w), np.float32)
-    x0, y0, x1, y1 = box
-    m[y0:y1, x0:x1] = 1.0
-    return m
 
 
 @pytest.mark.parametrize("scheduler", [None, "ddim"])
