@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from ..errors import ModelNotAvailableError
 
@@ -153,11 +156,7 @@ def hub_model_out_of_reach(repo: str) -> bool:
 
 def hub_reachable(timeout: float = 3.0) -> bool:
     """Whether the Hugging Face hub's host (``HF_ENDPOINT``) takes a TCP connection; remembered for a minute."""
-    import socket
-    import time
-    from urllib.parse import urlsplit
-
-    from huggingface_hub import constants
+    from huggingface_hub import constants  # lazy, as the other huggingface_hub uses here
 
     parts = urlsplit(constants.ENDPOINT)
     host, port = parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443)

@@ -20,7 +20,6 @@ error names the package.
 from __future__ import annotations
 
 import posixpath
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -99,9 +98,10 @@ class RemoteFolders:
         found = []
         for entry in entries:
             name = posixpath.basename(entry["name"].rstrip("/"))
-            manifest = self.path(name, MANIFEST)
-            if entry.get("type") == "directory" and self._call(self.fs.exists, manifest):
-                info = self._call(self.fs.info, manifest)
+            if entry.get("type") != "directory":
+                continue
+            info = self._call(self.fs.info, self.path(name, MANIFEST))  # False: no manifest there
+            if info:
                 found.append((_mtime(info), name))
         return found
 
@@ -212,7 +212,3 @@ def _mtime(info: dict) -> float:
         except (TypeError, ValueError):
             continue
     return 0.0
-
-
-def clear_local(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
